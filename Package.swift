@@ -1,0 +1,50 @@
+// swift-tools-version: 6.1
+// QuantGate: quantize Hugging Face checkpoints for real hardware targets and gate them on measured quality.
+import PackageDescription
+
+let package = Package(
+    name: "QuantGate",
+    products: [
+        .executable(name: "quantgate", targets: ["quantgate"]),
+        .library(name: "QuantGateSafetensors", targets: ["QuantGateSafetensors"]),
+        .library(name: "QuantGateModel", targets: ["QuantGateModel"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.0"),
+    ],
+    targets: [
+        // MARK: - System libraries (Debian: libopenblas-dev liblapacke-dev libhdf5-dev, found with pkg-config)
+        .systemLibrary(
+            name: "CBLAS", pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]),
+        .systemLibrary(
+            name: "CHDF5", pkgConfig: "hdf5",
+            providers: [.apt(["libhdf5-dev"])]),
+
+        // MARK: - C kernels (SIMD with a scalar reference beside each)
+        .target(name: "CKernels"),
+
+        // MARK: - Library modules, lowest first
+        .target(name: "QuantGateTensors", dependencies: ["CKernels"]),
+        .target(name: "QuantGateSafetensors", dependencies: ["QuantGateTensors"]),
+        .target(name: "QuantGateModel", dependencies: ["QuantGateTensors", "QuantGateSafetensors"]),
+
+        // MARK: - Command-line tool
+        .executableTarget(
+            name: "quantgate",
+            dependencies: [
+                "QuantGateModel", "QuantGateSafetensors", "QuantGateTensors",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+
+        // MARK: - Tests (fixtures live in Tests/Fixtures and are found from #filePath)
+        .target(name: "QuantGateTestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "CKernelsTests", dependencies: ["CKernels", "QuantGateTensors", "QuantGateTestSupport"]),
+        .testTarget(name: "SystemLibrariesTests", dependencies: ["CBLAS", "CHDF5"]),
+        .testTarget(
+            name: "QuantGateSafetensorsTests",
+            dependencies: ["QuantGateSafetensors", "QuantGateTensors", "QuantGateTestSupport"]),
+        .testTarget(name: "QuantGateModelTests", dependencies: ["QuantGateModel", "QuantGateTestSupport"]),
+        .testTarget(name: "QuantGateCLITests", dependencies: ["quantgate", "QuantGateTestSupport"]),
+    ]
+)

@@ -1,0 +1,44 @@
+// Runtime dispatch: probe the CPU once, then route every entry point to one variant.
+#include "qg_numerics.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int qg_cpu_has_avx2_f16c(void) {
+#if defined(__x86_64__) || defined(_M_X64)
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c") && __builtin_cpu_supports("fma");
+#else
+    return 0;
+#endif
+}
+
+/// 1 = SIMD, 0 = reference, −1 = not probed yet. Racing first calls all compute the same value.
+static int use_simd = -1;
+
+static int simd_enabled(void) {
+    int state = __atomic_load_n(&use_simd, __ATOMIC_RELAXED);
+    if (state < 0) {
+        const char *force = getenv("QG_FORCE_REFERENCE");
+        int forced = force != NULL && strcmp(force, "1") == 0;
+        state = !forced && qg_cpu_has_avx2_f16c();
+        __atomic_store_n(&use_simd, state, __ATOMIC_RELAXED);
+    }
+    return state;
+}
+
+const char *qg_numerics_variant(void) { return simd_enabled() ? "avx2+f16c" : "reference"; }
+
+#define QG_DISPATCH(name, src_t, dst_t)                                              \
+    void name(const src_t *restrict src, dst_t *restrict dst, int64_t n) {        \
+        if (simd_enabled()) name##_avx2(src, dst, n); else name##_ref(src, dst, n); \
+    }
+
+QG_DISPATCH(qg_f16_to_f32, uint16_t, float)
+QG_DISPATCH(qg_f32_to_f16, float, uint16_t)
+QG_DISPATCH(qg_bf16_to_f32, uint16_t, float)
+QG_DISPATCH(qg_f32_to_bf16, float, uint16_t)
+QG_DISPATCH(qg_fp8_e4m3_to_f32, uint8_t, float)
+QG_DISPATCH(qg_f32_to_fp8_e4m3, float, uint8_t)
+QG_DISPATCH(qg_fp8_e5m2_to_f32, uint8_t, float)
+QG_DISPATCH(qg_f32_to_fp8_e5m2, float, uint8_t)

@@ -1,0 +1,166 @@
+// AVX2 (+F16C) conversions, 8 elements per step; the tail of each loop is the reference loop.
+// Bit-identical to numerics_ref.c for every input (tests compare them exhaustively).
+#include "qg_numerics.h"
+
+#if defined(__x86_64__) || defined(_M_X64)
+
+#include <immintrin.h>
+
+#define QG_AVX2 __attribute__((target("avx2,f16c,fma")))
+
+// MARK: - f16
+
+QG_AVX2 void qg_f16_to_f32_avx2(const uint16_t *restrict src, float *restrict dst, int64_t n) {
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m128i h = _mm_loadu_si128((const __m128i *)(src + i));
+        _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(h));
+    }
+    qg_f16_to_f32_ref(src + i, dst + i, n - i);
+}
+
+QG_AVX2 void qg_f32_to_f16_avx2(const float *restrict src, uint16_t *restrict dst, int64_t n) {
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m128i h = _mm256_cvtps_ph(_mm256_loadu_ps(src + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        _mm_storeu_si128((__m128i *)(dst + i), h);
+    }
+    qg_f32_to_f16_ref(src + i, dst + i, n - i);
+}
+
+// MARK: - bf16
+
+QG_AVX2 void qg_bf16_to_f32_avx2(const uint16_t *restrict src, float *restrict dst, int64_t n) {
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256i wide = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(src + i)));
+        _mm256_storeu_si256((__m256i *)(dst + i), _mm256_slli_epi32(wide, 16));
+    }
+    qg_bf16_to_f32_ref(src + i, dst + i, n - i);
+}
+
+/// Packs the low 16 bits of eight 32-bit lanes into eight u16, in order.
+QG_AVX2 static inline __m128i pack_low16(__m256i v) {
+    __m256i packed = _mm256_packus_epi32(v, v);  // per 128-bit lane: [a0..a3 a0..a3] [b0..b3 b0..b3]
+    packed = _mm256_permute4x64_epi64(packed, 0x08);  // [a0..a3 b0..b3 ...]
+    return _mm256_castsi256_si128(packed);
+}
+
+QG_AVX2 void qg_f32_to_bf16_avx2(const float *restrict src, uint16_t *restrict dst, int64_t n) {
+    const __m256i abs_mask = _mm256_set1_epi32(0x7FFFFFFF);
+    const __m256i inf = _mm256_set1_epi32(0x7F800000);
+    const __m256i bias = _mm256_set1_epi32(0x7FFF);
+    const __m256i one = _mm256_set1_epi32(1);
+    const __m256i quiet = _mm256_set1_epi32(0x40);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256i x = _mm256_loadu_si256((const __m256i *)(src + i));
+        __m256i is_nan = _mm256_cmpgt_epi32(_mm256_and_si256(x, abs_mask), inf);
+        __m256i odd = _mm256_and_si256(_mm256_srli_epi32(x, 16), one);
+        __m256i rounded = _mm256_srli_epi32(_mm256_add_epi32(_mm256_add_epi32(x, bias), odd), 16);
+        __m256i nan = _mm256_or_si256(_mm256_srli_epi32(x, 16), quiet);
+        _mm_storeu_si128((__m128i *)(dst + i), pack_low16(_mm256_blendv_epi8(rounded, nan, is_nan)));
+    }
+    qg_f32_to_bf16_ref(src + i, dst + i, n - i);
+}
+
+// MARK: - FP8
+
+/// Moves the low byte of each of eight 32-bit lanes into the low 8 bytes of the result, in order.
+QG_AVX2 static inline __m128i pack_low8(__m256i v) {
+    const __m256i pick = _mm256_setr_epi8(
+        0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+        0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
+    __m256i bytes = _mm256_shuffle_epi8(v, pick);
+    bytes = _mm256_permutevar8x32_epi32(bytes, _mm256_setr_epi32(0, 4, 1, 1, 1, 1, 1, 1));
+    return _mm256_castsi256_si128(bytes);
+}
+
+/// Saturating round-to-nearest-even f32 → 8-bit minifloat codes (one per 32-bit lane, sign in bit 7).
+/// Normal results round with integer arithmetic on the f32 bits; subnormal results are rounded by the
+/// FPU, adding a magic number whose ulp is the target's subnormal unit (F. Giesen's method).
+QG_AVX2 static inline __m256i encode_fp8(__m256 x, int mbits, int bias, uint32_t max_bits, uint32_t nan_code) {
+    const __m256i abs_mask = _mm256_set1_epi32(0x7FFFFFFF);
+    __m256i bits = _mm256_castps_si256(x);
+    __m256i sign = _mm256_srli_epi32(_mm256_andnot_si256(abs_mask, bits), 24);
+    __m256i abs = _mm256_and_si256(bits, abs_mask);
+    __m256i is_nan = _mm256_cmpgt_epi32(abs, _mm256_set1_epi32(0x7F800000));
+    abs = _mm256_min_epu32(abs, _mm256_set1_epi32((int)max_bits));
+
+    int drop = 23 - mbits;
+    __m256i odd = _mm256_and_si256(_mm256_srli_epi32(abs, drop), _mm256_set1_epi32(1));
+    __m256i rebias = _mm256_set1_epi32((int)(((uint32_t)(bias - 127) << 23) + ((1u << (drop - 1)) - 1u)));
+    __m256i normal = _mm256_srli_epi32(_mm256_add_epi32(_mm256_add_epi32(abs, rebias), odd), drop);
+
+    const __m256i magic = _mm256_set1_epi32((127 - bias + drop + 1) << 23);
+    __m256 sum = _mm256_add_ps(_mm256_castsi256_ps(abs), _mm256_castsi256_ps(magic));
+    __m256i subnormal = _mm256_sub_epi32(_mm256_castps_si256(sum), magic);
+
+    __m256i is_subnormal = _mm256_cmpgt_epi32(_mm256_set1_epi32((127 - bias + 1) << 23), abs);
+    __m256i code = _mm256_blendv_epi8(normal, subnormal, is_subnormal);
+    code = _mm256_blendv_epi8(code, _mm256_set1_epi32((int)nan_code), is_nan);
+    return _mm256_or_si256(code, sign);
+}
+
+/// Decodes eight E4M3FN codes (low byte of each lane). The magnitude shifted left by 20 puts the
+/// exponent and mantissa fields in the f32 fields; multiplying by 2^(127 − 7) rebiases normal and
+/// subnormal values alike (exact: a power-of-two scale of a representable value).
+QG_AVX2 static inline __m256 decode_e4m3(__m256i codes) {
+    __m256i sign = _mm256_slli_epi32(_mm256_and_si256(codes, _mm256_set1_epi32(0x80)), 24);
+    __m256i magnitude = _mm256_and_si256(codes, _mm256_set1_epi32(0x7F));
+    __m256 value = _mm256_mul_ps(_mm256_castsi256_ps(_mm256_slli_epi32(magnitude, 20)),
+                                 _mm256_castsi256_ps(_mm256_set1_epi32((127 + 120) << 23)));
+    __m256i is_nan = _mm256_cmpeq_epi32(magnitude, _mm256_set1_epi32(0x7F));
+    __m256i bits = _mm256_blendv_epi8(_mm256_castps_si256(value), _mm256_set1_epi32(0x7FC00000), is_nan);
+    return _mm256_castsi256_ps(_mm256_or_si256(bits, sign));
+}
+
+QG_AVX2 void qg_fp8_e4m3_to_f32_avx2(const uint8_t *restrict src, float *restrict dst, int64_t n) {
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256i codes = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(src + i)));
+        _mm256_storeu_ps(dst + i, decode_e4m3(codes));
+    }
+    qg_fp8_e4m3_to_f32_ref(src + i, dst + i, n - i);
+}
+
+QG_AVX2 void qg_f32_to_fp8_e4m3_avx2(const float *restrict src, uint8_t *restrict dst, int64_t n) {
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256i codes = encode_fp8(_mm256_loadu_ps(src + i), 3, 7, 0x43E00000u, 0x7Fu);
+        _mm_storel_epi64((__m128i *)(dst + i), pack_low8(codes));
+    }
+    qg_f32_to_fp8_e4m3_ref(src + i, dst + i, n - i);
+}
+
+QG_AVX2 void qg_fp8_e5m2_to_f32_avx2(const uint8_t *restrict src, float *restrict dst, int64_t n) {
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        // An E5M2 byte is the top byte of an f16: widen to u16, shift, and let F16C decode.
+        __m128i halves = _mm_slli_epi16(_mm_cvtepu8_epi16(_mm_loadl_epi64((const __m128i *)(src + i))), 8);
+        _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(halves));
+    }
+    qg_fp8_e5m2_to_f32_ref(src + i, dst + i, n - i);
+}
+
+QG_AVX2 void qg_f32_to_fp8_e5m2_avx2(const float *restrict src, uint8_t *restrict dst, int64_t n) {
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256i codes = encode_fp8(_mm256_loadu_ps(src + i), 2, 15, 0x47600000u, 0x7Eu);
+        _mm_storel_epi64((__m128i *)(dst + i), pack_low8(codes));
+    }
+    qg_f32_to_fp8_e5m2_ref(src + i, dst + i, n - i);
+}
+
+#else  // not x86-64: the SIMD names exist so the dispatch table links, and run the reference.
+
+void qg_f16_to_f32_avx2(const uint16_t *restrict s, float *restrict d, int64_t n) { qg_f16_to_f32_ref(s, d, n); }
+void qg_f32_to_f16_avx2(const float *restrict s, uint16_t *restrict d, int64_t n) { qg_f32_to_f16_ref(s, d, n); }
+void qg_bf16_to_f32_avx2(const uint16_t *restrict s, float *restrict d, int64_t n) { qg_bf16_to_f32_ref(s, d, n); }
+void qg_f32_to_bf16_avx2(const float *restrict s, uint16_t *restrict d, int64_t n) { qg_f32_to_bf16_ref(s, d, n); }
+void qg_fp8_e4m3_to_f32_avx2(const uint8_t *restrict s, float *restrict d, int64_t n) { qg_fp8_e4m3_to_f32_ref(s, d, n); }
+void qg_f32_to_fp8_e4m3_avx2(const float *restrict s, uint8_t *restrict d, int64_t n) { qg_f32_to_fp8_e4m3_ref(s, d, n); }
+void qg_fp8_e5m2_to_f32_avx2(const uint8_t *restrict s, float *restrict d, int64_t n) { qg_fp8_e5m2_to_f32_ref(s, d, n); }
+void qg_f32_to_fp8_e5m2_avx2(const float *restrict s, uint8_t *restrict d, int64_t n) { qg_f32_to_fp8_e5m2_ref(s, d, n); }
+
+#endif

@@ -1,0 +1,44 @@
+/// What can be wrong with a model directory: its `config.json`, or its tensors against that config.
+public enum ModelError: Error, Equatable, CustomStringConvertible, Sendable {
+    /// The directory has no `config.json`.
+    case missingConfig(directory: String)
+    /// `config.json` is not a JSON object.
+    case malformedConfig(file: String, reason: String)
+    /// A required field is absent.
+    case missingField(file: String, field: String)
+    /// A field has the wrong type or an impossible value.
+    case invalidField(file: String, field: String, reason: String)
+    /// `model_type` names an architecture QuantGate does not run.
+    case unsupportedModelType(file: String, modelType: String, supported: [String])
+    /// A setting QuantGate's runtime does not implement (a rope scaling type, an activation, …).
+    case unsupportedSetting(file: String, field: String, value: String, supported: [String])
+    /// The checkpoint's tensors do not match what the config describes.
+    case tensorsDisagreeWithConfig(directory: String, missing: [String], unexpected: [String], wrongShape: [String])
+
+    public var description: String {
+        switch self {
+        case .missingConfig(let directory):
+            return "\(directory): no config.json (is this a Hugging Face model directory?)"
+        case .malformedConfig(let file, let reason):
+            return "\(file): malformed: \(reason)"
+        case .missingField(let file, let field):
+            return "\(file): missing field '\(field)'"
+        case .invalidField(let file, let field, let reason):
+            return "\(file): field '\(field)' \(reason)"
+        case .unsupportedModelType(let file, let modelType, let supported):
+            return "\(file): model_type '\(modelType)' is not supported (supported: \(supported.joined(separator: ", ")))"
+        case .unsupportedSetting(let file, let field, let value, let supported):
+            return "\(file): \(field) '\(value)' is not supported (supported: \(supported.joined(separator: ", ")))"
+        case .tensorsDisagreeWithConfig(let directory, let missing, let unexpected, let wrongShape):
+            var parts: [String] = []
+            if !missing.isEmpty { parts.append("\(missing.count) missing (\(Self.sample(missing)))") }
+            if !unexpected.isEmpty { parts.append("\(unexpected.count) unexpected (\(Self.sample(unexpected)))") }
+            if !wrongShape.isEmpty { parts.append("\(wrongShape.count) wrong-shaped (\(Self.sample(wrongShape)))") }
+            return "\(directory): tensors disagree with config.json: " + parts.joined(separator: "; ")
+        }
+    }
+
+    private static func sample(_ names: [String]) -> String {
+        names.count <= 3 ? names.joined(separator: ", ") : names.prefix(3).joined(separator: ", ") + ", …"
+    }
+}

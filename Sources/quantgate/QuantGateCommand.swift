@@ -1,0 +1,37 @@
+import ArgumentParser
+import Foundation
+
+/// The `quantgate` root command: parses, runs one subcommand, and maps every outcome to an exit code.
+@main
+struct QuantGateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "quantgate",
+        abstract: "Quantize Hugging Face checkpoints for real hardware targets and gate them on measured quality.",
+        discussion: """
+            Exit codes: 0 success, 1 gate failed, 2 usage or input error, 3 internal error.
+            """,
+        version: QuantGateVersion.string,
+        subcommands: [InspectCommand.self])
+
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            let status = ExitStatus(for: error)
+            if status == .success {
+                print(fullMessage(for: error))
+            } else if ExitStatus.isQuantGateError(error) {
+                ErrorReporter.report(error)
+            } else {
+                ErrorReporter.report(fullMessage(for: error))
+            }
+            Foundation.exit(status.rawValue)
+        }
+    }
+}
+
+/// The tool's version, reported by `--version` and recorded in artefacts' provenance.
+enum QuantGateVersion {
+    static let string = "0.1.0"
+}

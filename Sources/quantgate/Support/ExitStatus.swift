@@ -1,0 +1,39 @@
+import ArgumentParser
+import QuantGateModel
+import QuantGateSafetensors
+
+/// The process exit codes, decided in this one place.
+enum ExitStatus: Int32 {
+    case success = 0
+    /// A gate evaluated and failed: a result, not an error.
+    case gateFailed = 1
+    /// Bad flags, or bad input files (anything a user can fix).
+    case usageOrInputError = 2
+    /// A bug or an environment failure.
+    case internalError = 3
+
+    /// True for the library's own input errors, whose description is the whole message.
+    static func isQuantGateError(_ error: any Error) -> Bool {
+        error is SafetensorsError || error is ModelError || error is InputError
+    }
+
+    init(for error: any Error) {
+        switch error {
+        case _ where Self.isQuantGateError(error), is ValidationError:
+            self = .usageOrInputError
+        case let exit as ExitCode:
+            self = exit == .success ? .success : exit.rawValue == ExitStatus.gateFailed.rawValue ? .gateFailed : .usageOrInputError
+        default:
+            switch QuantGateCommand.exitCode(for: error) {
+            case .success: self = .success
+            case .validationFailure: self = .usageOrInputError
+            default: self = .internalError
+            }
+        }
+    }
+}
+
+/// A user-facing input problem found by the CLI itself (a path that does not exist, …).
+struct InputError: Error, CustomStringConvertible {
+    let description: String
+}

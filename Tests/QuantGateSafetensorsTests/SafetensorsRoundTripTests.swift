@@ -1,0 +1,97 @@
+import Foundation
+import QuantGateSafetensors
+import QuantGateTensors
+import QuantGateTestSupport
+import Testing
+
+@Suite("Safetensors round trips and sharding")
+struct SafetensorsRoundTripTests {
+    /// Seeded random f32 values.
+    static func values(_ count: Int, seed: UInt64) -> [Float] {
+        var rng = SplitMix64(seed: seed)
+        return (0..<count).map { _ in Float(Int64(bitPattern: rng.next() >> 11) - (1 << 52)) / Float(1 << 50) }
+    }
+
+    @Test("write then read gives the same tensors, bytes and metadata", arguments: DType.allCases.filter(\.isFloatingPoint))
+    func roundTrip(dtype: DType) throws {
+        let directory = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("t.safetensors").path
+        let original = Self.values(3 * 5 * 7, seed: 11)
+        let encoded = Float32Conversion.encode(original, as: dtype)
+        let produced = Self.values(9, seed: 12)
+        try SafetensorsWriter.write([
+            PendingTensor(name: "w", dtype: dtype, shape: [3, 5, 7], data: encoded),
+            PendingTensor(name: "lazy", dtype: .float32, shape: [9], bytes: { Float32Conversion.encode(produced, as: .float32) }),
+            PendingTensor(name: "ids", dtype: .int32, shape: [2], data: [1, 0, 0, 0, 255, 255, 255, 255]),
+        ], metadata: ["format": "pt", "quantgate.note": "line\nbreak \"quoted\""], to: path)
+
+        let file = try SafetensorsFile(path: path)
+        #expect(file.metadata == ["format": "pt", "quantgate.note": "line\nbreak \"quoted\""])
+        let w = try #require(file.tensor(named: "w"))
+        #expect(w.dtype == dtype && w.shape == [3, 5, 7])
+        #expect(file.withBytes(of: w) { Array($0) } == encoded)
+        // Decoding what we encoded gives the encode(decode) fixed point: re-encoding is the identity.
+        #expect(Float32Conversion.encode(try file.floats(named: "w"), as: dtype) == encoded)
+        #expect(try file.floats(named: "lazy") == produced)
+        #expect(try file.floats(named: "ids") == [1, -1])
+        #expect(throws: SafetensorsError.tensorNotFound(name: "nope", location: path)) { try file.floats(named: "nope") }
+    }
+
+    @Test("a failing producer leaves neither the file nor a .partial behind")
+    func failedWriteLeavesNothing() throws {
+        struct Boom: Error {}
+        let directory = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("t.safetensors").path
+        #expect(throws: (any Error).self) {
+            try SafetensorsWriter.write([
+                PendingTensor(name: "a", dtype: .float32, shape: [1], data: [0, 0, 0, 0]),
+                PendingTensor(name: "b", dtype: .float32, shape: [1], bytes: { throw Boom() }),
+            ], to: path)
+        }
+        #expect(throws: SafetensorsError.invalidWrite(
+            file: path, reason: "tensor 'a': producer gave 3 bytes, shape [1] × F32 needs 4")) {
+            try SafetensorsWriter.write([PendingTensor(name: "a", dtype: .float32, shape: [1], data: [0, 0, 0])], to: path)
+        }
+        #expect(throws: SafetensorsError.invalidWrite(file: path, reason: "tensor 'a' given twice")) {
+            try SafetensorsWriter.write([
+                PendingTensor(name: "a", dtype: .uint8, shape: [1], data: [0]),
+                PendingTensor(name: "a", dtype: .uint8, shape: [1], data: [0]),
+            ], to: path)
+        }
+        let left = try FileManager.default.contentsOfDirectory(atPath: directory.path)
+        #expect(left.isEmpty, "left behind: \(left)")
+    }
+
+    /// Two shards and the index transformers writes.
+    static func writeSharded(in directory: URL, index: String? = nil) throws {
+        try SafetensorsWriter.write([
+            PendingTensor(name: "model.embed_tokens.weight", dtype: .float32, shape: [2, 2],
+                          data: Float32Conversion.encode([1, 2, 3, 4], as: .float32)),
+        ], metadata: ["format": "pt"], to: directory.appendingPathComponent("model-00001-of-00002.safetensors").path)
+        try SafetensorsWriter.write([
+            PendingTensor(name: "lm_head.weight", dtype: .bfloat16, shape: [2], data: Float32Conversion.encode([0.5, -2], as: .bfloat16)),
+            PendingTensor(name: "model.norm.weight", dtype: .float16, shape: [2], data: Float32Conversion.encode([1, 1], as: .float16)),
+        ], metadata: ["format": "pt"], to: directory.appendingPathComponent("model-00002-of-00002.safetensors").path)
+        let json = index ?? """
+            {"metadata": {"total_size": 28}, "weight_map": {
+              "model.embed_tokens.weight": "model-00001-of-00002.safetensors",
+              "lm_head.weight": "model-00002-of-00002.safetensors",
+              "model.norm.weight": "model-00002-of-00002.safetensors"}}
+            """
+        try json.write(to: directory.appendingPathComponent(SafetensorsCheckpoint.indexFileName), atomically: true, encoding: .utf8)
+    }
+
+    @Test("a sharded checkpoint reads as one set of tensors")
+    func sharded() throws {
+        let directory = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try Self.writeSharded(in: directory)
+        let checkpoint = try SafetensorsCheckpoint(path: directory.path)
+        #expect(checkpoint.files.count == 2)
+        #expect(Set(checkpoint.tensors.map(\.name)) == ["model.embed_tokens.weight", "lm_head.weight", "model.norm.weight"])
+        #expect(try checkpoint.floats(named: "lm_head.weight") == [0.5, -2])
+        #expect(try checkpoint.floats(named: "model.embed_tokens.weight") == [1, 2, 3, 4])
+    }
+}
