@@ -77,8 +77,9 @@ QG_AVX2 static inline __m128i pack_low8(__m256i v) {
 }
 
 /// Saturating round-to-nearest-even f32 → 8-bit minifloat codes (one per 32-bit lane, sign in bit 7).
-/// Normal results round with integer arithmetic on the f32 bits; subnormal results are rounded by the
-/// FPU, adding a magic number whose ulp is the target's subnormal unit (F. Giesen's method).
+/// Integer arithmetic only, so the result never depends on the MXCSR rounding mode or FTZ/DAZ
+/// (a library built with -ffast-math may set those): normal results add the rounding bias to the f32
+/// bits; subnormal results shift the significand by a per-lane amount and round the remainder.
 QG_AVX2 static inline __m256i encode_fp8(__m256 x, int mbits, int bias, uint32_t max_bits, uint32_t nan_code) {
     const __m256i abs_mask = _mm256_set1_epi32(0x7FFFFFFF);
     __m256i bits = _mm256_castps_si256(x);
@@ -92,9 +93,22 @@ QG_AVX2 static inline __m256i encode_fp8(__m256 x, int mbits, int bias, uint32_t
     __m256i rebias = _mm256_set1_epi32((int)(((uint32_t)(bias - 127) << 23) + ((1u << (drop - 1)) - 1u)));
     __m256i normal = _mm256_srli_epi32(_mm256_add_epi32(_mm256_add_epi32(abs, rebias), odd), drop);
 
-    const __m256i magic = _mm256_set1_epi32((127 - bias + drop + 1) << 23);
-    __m256 sum = _mm256_add_ps(_mm256_castsi256_ps(abs), _mm256_castsi256_ps(magic));
-    __m256i subnormal = _mm256_sub_epi32(_mm256_castps_si256(sum), magic);
+    // Subnormal: significand >> (151 − bias − mbits − e), capped at 25 (beyond it the value is below
+    // half the smallest subnormal and rounds to 0), then round half to even on the dropped bits.
+    const __m256i one = _mm256_set1_epi32(1);
+    __m256i exponent = _mm256_max_epi32(_mm256_srli_epi32(abs, 23), one);  // f32 subnormals act as e = 1
+    __m256i significand = _mm256_and_si256(abs, _mm256_set1_epi32(0x7FFFFF));
+    significand = _mm256_or_si256(significand, _mm256_and_si256(
+        _mm256_cmpgt_epi32(_mm256_srli_epi32(abs, 23), _mm256_setzero_si256()), _mm256_set1_epi32(0x800000)));
+    __m256i shift = _mm256_min_epi32(_mm256_sub_epi32(_mm256_set1_epi32(151 - bias - mbits), exponent),
+                                     _mm256_set1_epi32(25));
+    __m256i truncated = _mm256_srlv_epi32(significand, shift);
+    __m256i rest = _mm256_and_si256(significand, _mm256_sub_epi32(_mm256_sllv_epi32(one, shift), one));
+    __m256i halfway = _mm256_sllv_epi32(one, _mm256_sub_epi32(shift, one));
+    __m256i up = _mm256_or_si256(_mm256_cmpgt_epi32(rest, halfway),
+                                 _mm256_and_si256(_mm256_cmpeq_epi32(rest, halfway),
+                                                  _mm256_cmpeq_epi32(_mm256_and_si256(truncated, one), one)));
+    __m256i subnormal = _mm256_sub_epi32(truncated, up);  // up is −1 where rounding up
 
     __m256i is_subnormal = _mm256_cmpgt_epi32(_mm256_set1_epi32((127 - bias + 1) << 23), abs);
     __m256i code = _mm256_blendv_epi8(normal, subnormal, is_subnormal);
@@ -102,14 +116,18 @@ QG_AVX2 static inline __m256i encode_fp8(__m256 x, int mbits, int bias, uint32_t
     return _mm256_or_si256(code, sign);
 }
 
-/// Decodes eight E4M3FN codes (low byte of each lane). The magnitude shifted left by 20 puts the
-/// exponent and mantissa fields in the f32 fields; multiplying by 2^(127 − 7) rebiases normal and
-/// subnormal values alike (exact: a power-of-two scale of a representable value).
+/// Decodes eight E4M3FN codes (low byte of each lane). Normal codes: the magnitude shifted left by 20
+/// puts exponent and mantissa in the f32 fields, and a multiply by 2^(127 − 7) rebiases (exact).
+/// Subnormal codes (exponent 0): m · 2⁻⁹ from the integer m, never touching an f32 denormal, so
+/// DAZ/FTZ settings cannot change the result.
 QG_AVX2 static inline __m256 decode_e4m3(__m256i codes) {
     __m256i sign = _mm256_slli_epi32(_mm256_and_si256(codes, _mm256_set1_epi32(0x80)), 24);
     __m256i magnitude = _mm256_and_si256(codes, _mm256_set1_epi32(0x7F));
-    __m256 value = _mm256_mul_ps(_mm256_castsi256_ps(_mm256_slli_epi32(magnitude, 20)),
-                                 _mm256_castsi256_ps(_mm256_set1_epi32((127 + 120) << 23)));
+    __m256 normal = _mm256_mul_ps(_mm256_castsi256_ps(_mm256_slli_epi32(magnitude, 20)),
+                                  _mm256_castsi256_ps(_mm256_set1_epi32((127 + 120) << 23)));
+    __m256 subnormal = _mm256_mul_ps(_mm256_cvtepi32_ps(magnitude), _mm256_set1_ps(1.0f / 512.0f));
+    __m256i is_subnormal = _mm256_cmpgt_epi32(_mm256_set1_epi32(8), magnitude);
+    __m256 value = _mm256_blendv_ps(normal, subnormal, _mm256_castsi256_ps(is_subnormal));
     __m256i is_nan = _mm256_cmpeq_epi32(magnitude, _mm256_set1_epi32(0x7F));
     __m256i bits = _mm256_blendv_epi8(_mm256_castps_si256(value), _mm256_set1_epi32(0x7FC00000), is_nan);
     return _mm256_castsi256_ps(_mm256_or_si256(bits, sign));

@@ -25,14 +25,18 @@ struct ConfigReader {
 
     func has(_ path: String) -> Bool { value(path) != nil }
 
-    /// A positive integer field; `fallback` when absent (nil fallback makes it required).
-    func positiveInt(_ path: String, fallback: Int? = nil) throws -> Int {
+    /// A positive integer field, at most `maximum` (sizes are capped at 2³¹ so that products of two
+    /// never overflow); `fallback` when absent (nil fallback makes it required).
+    func positiveInt(_ path: String, fallback: Int? = nil, maximum: Int = 1 << 31) throws -> Int {
         guard let value = value(path) else {
             if let fallback { return fallback }
             throw ModelError.missingField(file: file, field: path)
         }
-        guard case .number(let number) = value, number == number.rounded(), number >= 1, number < 1e15 else {
+        guard case .number(let number) = value, number == number.rounded(), number >= 1 else {
             throw ModelError.invalidField(file: file, field: path, reason: "must be a positive integer, got \(describe(value))")
+        }
+        guard number <= Double(maximum) else {
+            throw ModelError.invalidField(file: file, field: path, reason: "(\(describe(value))) is larger than \(maximum)")
         }
         return Int(number)
     }

@@ -68,7 +68,7 @@ public struct LlamaConfiguration: Equatable, Sendable {
         }
         self.family = family
         hiddenSize = try config.positiveInt("hidden_size")
-        layerCount = try config.positiveInt("num_hidden_layers")
+        layerCount = try config.positiveInt("num_hidden_layers", maximum: 100_000)
         headCount = try config.positiveInt("num_attention_heads")
         kvHeadCount = try config.positiveInt("num_key_value_heads", fallback: headCount)
         intermediateSize = try config.positiveInt("intermediate_size")
@@ -109,17 +109,24 @@ public struct LlamaConfiguration: Equatable, Sendable {
         if let activation = try config.string("hidden_act"), activation != "silu" {
             throw ModelError.unsupportedSetting(file: file, field: "hidden_act", value: activation, supported: ["silu"])
         }
-        // transformers ≥ 5 moves rope_theta and the scaling into rope_parameters.
-        if config.has("rope_theta") {
-            ropeTheta = try config.positiveDouble("rope_theta")
+        // transformers ≥ 5 moves rope_theta and the scaling into rope_parameters; as its
+        // `convert_rope_params_to_dict` does, `rope_scaling` (older files) wins over `rope_parameters`,
+        // and a theta inside that section wins over a top-level `rope_theta`.
+        let section = Self.ropeSection(config)
+        if config.has("\(section).rope_theta") {
+            ropeTheta = try config.positiveDouble("\(section).rope_theta")
         } else {
-            ropeTheta = try config.positiveDouble("rope_parameters.rope_theta", fallback: 10_000)
+            ropeTheta = try config.positiveDouble("rope_theta", fallback: 10_000)
         }
-        ropeScaling = try Self.ropeScaling(config)
+        ropeScaling = try Self.ropeScaling(config, section: section)
     }
 
-    private static func ropeScaling(_ config: ConfigReader) throws -> RopeScaling {
-        let section = config.has("rope_scaling") ? "rope_scaling" : "rope_parameters"
+    /// Where the RoPE settings live: `rope_scaling` when present, else `rope_parameters`.
+    private static func ropeSection(_ config: ConfigReader) -> String {
+        config.has("rope_scaling") ? "rope_scaling" : "rope_parameters"
+    }
+
+    private static func ropeScaling(_ config: ConfigReader, section: String) throws -> RopeScaling {
         guard config.has(section) else { return .none }
         let typeField = config.has("\(section).rope_type") ? "\(section).rope_type" : "\(section).type"
         let type = try config.string(typeField) ?? "default"

@@ -98,7 +98,7 @@ enum HeaderJSON {
             let container = try decoder.container(keyedBy: AnyKey.self)
             var entries: [Entry] = []
             var metadata: [String: String] = [:]
-            for key in container.allKeys {
+            for key in container.allKeys.sorted(by: { $0.stringValue < $1.stringValue }) {  // deterministic errors
                 if key.stringValue == SafetensorsHeader.metadataKey {
                     metadata = try container.decode([String: String].self, forKey: key)
                     continue

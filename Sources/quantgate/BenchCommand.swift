@@ -26,7 +26,7 @@ struct BenchCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
-        guard elements > 0 else { throw ValidationError("--elements must be positive") }
+        guard elements > 0 && elements <= 1 << 28 else { throw ValidationError("--elements must be in 1...268435456") }
     }
 
     func run() throws {

@@ -32,13 +32,14 @@ struct InspectReport: Encodable {
     var files: [String]
     var parameters: Int
     var bytesByDType: [String: Int]
+    var tensorsByDType: [String: Int]
     var tensors: [Tensor]
     var check: Check?
     /// The check itself, to turn a failure into the command's error.
     var checkResult: TensorCheck?
 
     enum CodingKeys: String, CodingKey {
-        case path, architecture, files, parameters, bytesByDType, tensors, check
+        case path, architecture, files, parameters, bytesByDType, tensorsByDType, tensors, check
     }
 
     init(path: String, checkpoint: SafetensorsCheckpoint, configuration: LlamaConfiguration?, check: TensorCheck?) {
@@ -47,6 +48,7 @@ struct InspectReport: Encodable {
         let counted = checkpoint.tensors.filter { !LlamaConfiguration.isIgnoredBuffer($0.name) }
         parameters = counted.reduce(0) { $0 + $1.elementCount }
         bytesByDType = Dictionary(counted.map { ($0.dtype.rawValue, $0.byteCount) }, uniquingKeysWith: +)
+        tensorsByDType = Dictionary(counted.map { ($0.dtype.rawValue, 1) }, uniquingKeysWith: +)
         tensors = checkpoint.files.flatMap { file in
             let name = URL(fileURLWithPath: file.path).lastPathComponent
             return file.tensors.map { Tensor(name: $0.name, dtype: $0.dtype.rawValue, shape: $0.shape, file: name) }
@@ -79,16 +81,16 @@ struct InspectReport: Encodable {
         lines.append("Parameters:   \(Self.grouped(parameters)) (\(Self.humanCount(parameters)))")
         lines.append("Bytes by dtype:")
         for (dtype, bytes) in bytesByDType.sorted(by: { $0.value > $1.value }) {
-            let count = tensors.filter { $0.dtype == dtype }.count
-            lines.append("  \(dtype.padding(toLength: 8, withPad: " ", startingAt: 0))\(Self.grouped(bytes)) bytes in \(count) tensors")
+            let count = tensorsByDType[dtype] ?? 0
+            lines.append("  \(dtype.padded(to: 8))\(Self.grouped(bytes)) bytes in \(count) tensors")
         }
-        let nameWidth = min(max(tensors.map(\.name.count).max() ?? 4, 4), 72)
+        let nameWidth = max(tensors.map(\.name.count).max() ?? 4, 4)
         lines.append("")
-        lines.append("  " + "name".padding(toLength: nameWidth, withPad: " ", startingAt: 0) + "  dtype    shape")
+        lines.append("  " + "name".padded(to: nameWidth) + "  dtype    shape")
         for tensor in tensors {
             let shape = "[" + tensor.shape.map(String.init).joined(separator: ", ") + "]"
-            lines.append("  " + tensor.name.padding(toLength: nameWidth, withPad: " ", startingAt: 0) + "  "
-                + tensor.dtype.padding(toLength: 8, withPad: " ", startingAt: 0) + " " + shape)
+            lines.append("  " + tensor.name.padded(to: nameWidth) + "  "
+                + tensor.dtype.padded(to: 8) + " " + shape)
         }
         if let check {
             lines.append("")
@@ -142,5 +144,12 @@ struct InspectReport: Encodable {
         case 1_000...: String(format: "%.1fK", Double(value) / 1e3)
         default: "\(value)"
         }
+    }
+}
+
+extension String {
+    /// Right-padded with spaces to `width` characters; never truncated.
+    func padded(to width: Int) -> String {
+        count >= width ? self : self + String(repeating: " ", count: width - count)
     }
 }

@@ -19,6 +19,6 @@ struct BenchCommandTests {
     func badSize() throws {
         let result = try CLI.run(["bench", "--elements", "0"])
         #expect(result.status == 2)
-        #expect(result.stderr.contains("--elements must be positive"))
+        #expect(result.stderr.contains("--elements must be in 1...268435456"))
     }
 }
