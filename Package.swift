@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "quantgate", targets: ["quantgate"]),
         .library(name: "QuantGateSafetensors", targets: ["QuantGateSafetensors"]),
         .library(name: "QuantGateModel", targets: ["QuantGateModel"]),
+        .library(name: "QuantGateTokenizer", targets: ["QuantGateTokenizer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.0"),
@@ -27,13 +28,15 @@ let package = Package(
         // MARK: - Library modules, lowest first
         .target(name: "QuantGateTensors", dependencies: ["CKernels"]),
         .target(name: "QuantGateSafetensors", dependencies: ["QuantGateTensors"]),
-        .target(name: "QuantGateModel", dependencies: ["QuantGateTensors", "QuantGateSafetensors"]),
+        .target(name: "QuantGateTokenizer"),
+        .target(name: "QuantGateModel", dependencies: ["QuantGateTensors", "QuantGateSafetensors", "CBLAS"]),
+        .target(name: "QuantGateEval", dependencies: ["QuantGateModel", "QuantGateTokenizer"]),
 
         // MARK: - Command-line tool
         .executableTarget(
             name: "quantgate",
             dependencies: [
-                "QuantGateModel", "QuantGateSafetensors", "QuantGateTensors",
+                "QuantGateEval", "QuantGateModel", "QuantGateSafetensors", "QuantGateTensors", "QuantGateTokenizer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -44,7 +47,9 @@ let package = Package(
         .testTarget(
             name: "QuantGateSafetensorsTests",
             dependencies: ["QuantGateSafetensors", "QuantGateTensors", "QuantGateTestSupport"]),
+        .testTarget(name: "QuantGateTokenizerTests", dependencies: ["QuantGateTokenizer", "QuantGateTestSupport"]),
         .testTarget(name: "QuantGateModelTests", dependencies: ["QuantGateModel", "QuantGateTestSupport"]),
+        .testTarget(name: "QuantGateEvalTests", dependencies: ["QuantGateEval", "QuantGateTestSupport"]),
         .testTarget(name: "QuantGateCLITests", dependencies: ["quantgate", "QuantGateTestSupport"]),
     ]
 )

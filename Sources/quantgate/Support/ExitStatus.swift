@@ -1,6 +1,8 @@
 import ArgumentParser
+import QuantGateEval
 import QuantGateModel
 import QuantGateSafetensors
+import QuantGateTokenizer
 
 /// The process exit codes, decided in this one place.
 enum ExitStatus: Int32 {
@@ -14,7 +16,8 @@ enum ExitStatus: Int32 {
 
     /// True for the library's own input errors, whose description is the whole message.
     static func isQuantGateError(_ error: any Error) -> Bool {
-        error is SafetensorsError || error is ModelError || error is InputError
+        error is SafetensorsError || error is ModelError || error is TokenizerError || error is EvalError
+            || error is InputError
     }
 
     init(for error: any Error) {

@@ -1,0 +1,124 @@
+import Foundation
+import QuantGateModel
+import QuantGateTensors
+
+/// How a text is cut into windows and which predictions count.
+public enum PerplexityProtocol: String, CaseIterable, Sendable, Codable {
+    /// The transformers docs recipe ("Perplexity of fixed-length models"): windows of `ctx` tokens
+    /// starting every `stride` tokens (stride = ctx: consecutive, the last window shorter), each
+    /// scoring only tokens not scored before; the text is encoded as `tokenizer(text)` encodes it.
+    case hf
+    /// `llama-perplexity`: `tokens / ctx` whole chunks (the remainder dropped), the first token of each
+    /// chunk replaced by BOS when the vocabulary adds one, only the second half of each chunk scored.
+    case llamaCpp = "llama.cpp"
+}
+
+/// One forward window and the predictions scored in it: logits at positions
+/// `firstScored ..< tokens.count - 1`, each against the token that follows.
+public struct ScoringWindow: Sendable, Equatable {
+    public var tokens: [Int]
+    public var firstScored: Int
+
+    public init(tokens: [Int], firstScored: Int) {
+        self.tokens = tokens
+        self.firstScored = firstScored
+    }
+
+    /// Predictions scored in this window.
+    public var scoredCount: Int { max(0, tokens.count - 1 - firstScored) }
+}
+
+/// Cuts token streams into ``ScoringWindow``s for each ``PerplexityProtocol``.
+public enum PerplexityPlanner {
+    /// The transformers recipe. Every token but the first is scored exactly once.
+    /// - Precondition: `0 < stride <= context`.
+    public static func hf(tokens: [Int], context: Int, stride: Int) -> [ScoringWindow] {
+        precondition(stride > 0 && stride <= context, "stride must be in 1...context")
+        var windows: [ScoringWindow] = []
+        var previousEnd = 0
+        var begin = 0
+        while begin < tokens.count {
+            let end = min(begin + context, tokens.count)
+            let fresh = end - previousEnd            // targets not scored by an earlier window
+            let window = Array(tokens[begin..<end])
+            windows.append(ScoringWindow(tokens: window, firstScored: max(0, window.count - 1 - fresh)))
+            previousEnd = end
+            if end == tokens.count { break }
+            begin += stride
+        }
+        return windows
+    }
+
+    /// `llama-perplexity`'s chunks: `tokens.count / context` of them, BOS in front when `bos` is given.
+    public static func llamaCpp(tokens: [Int], context: Int, bos: Int?) -> [ScoringWindow] {
+        (0..<(tokens.count / context)).map { chunk in
+            var window = Array(tokens[(chunk * context)..<((chunk + 1) * context)])
+            if let bos { window[0] = bos }
+            return ScoringWindow(tokens: window, firstScored: context / 2)
+        }
+    }
+}
+
+/// A measured perplexity.
+public struct PerplexityResult: Sendable, Codable, Equatable {
+    public var protocolName: String
+    public var context: Int
+    public var stride: Int?
+    public var windows: Int
+    public var tokensScored: Int
+    /// Mean negative log-likelihood per scored token (nats).
+    public var meanNLL: Double
+    /// `exp(meanNLL)`.
+    public var perplexity: Double
+    /// Standard error of the perplexity, as `llama-perplexity` computes it:
+    /// `ppl · sqrt((mean(nll²) − mean(nll)²) / (n − 1))`.
+    public var standardError: Double
+    /// Tokens run through the model (scored or context) per second of wall time.
+    public var tokensPerSecond: Double
+    public var seconds: Double
+}
+
+/// Runs windows through a model and accumulates per-token negative log-likelihoods.
+public enum PerplexityEvaluator {
+    /// Scores `windows` with `model`. `progress(done, total)` is called after each window.
+    public static func run(
+        model: LlamaModel, windows: [ScoringWindow], protocolName: String, context: Int, stride: Int?,
+        progress: ((Int, Int) -> Void)? = nil
+    ) throws -> PerplexityResult {
+        let started = DispatchTime.now().uptimeNanoseconds
+        var sum = 0.0
+        var sumOfSquares = 0.0
+        var count = 0
+        var forwarded = 0
+        for (index, window) in windows.enumerated() {
+            let logits = try model.logits(tokens: window.tokens)
+            for position in window.firstScored..<(window.tokens.count - 1) {
+                let nll = -logProbability(logits, row: position, of: window.tokens[position + 1])
+                sum += nll
+                sumOfSquares += nll * nll
+                count += 1
+            }
+            forwarded += window.tokens.count
+            progress?(index + 1, windows.count)
+        }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        let mean = count > 0 ? sum / Double(count) : .nan
+        let perplexity = exp(mean)
+        let variance = count > 1 ? max(0, sumOfSquares / Double(count) - mean * mean) : 0
+        return PerplexityResult(
+            protocolName: protocolName, context: context, stride: stride, windows: windows.count, tokensScored: count,
+            meanNLL: mean, perplexity: perplexity,
+            standardError: count > 1 ? perplexity * (variance / Double(count - 1)).squareRoot() : .nan,
+            tokensPerSecond: Double(forwarded) / seconds, seconds: seconds)
+    }
+
+    /// `log softmax(logits[row])[token]`, with the sum of exponentials in f64 as llama.cpp does.
+    static func logProbability(_ logits: Matrix, row: Int, of token: Int) -> Double {
+        let base = row * logits.columns
+        var maximum = -Float.infinity
+        for j in 0..<logits.columns { maximum = max(maximum, logits.values[base + j]) }
+        var sum = 0.0
+        for j in 0..<logits.columns { sum += Double(exp(logits.values[base + j] - maximum)) }
+        return Double(logits.values[base + token] - maximum) - log(sum)
+    }
+}

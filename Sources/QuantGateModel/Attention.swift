@@ -1,0 +1,56 @@
+import CBLAS
+import Foundation
+import QuantGateTensors
+
+/// Causal grouped-query attention over one window: query head `h` attends with key/value head
+/// `h / (heads / kvHeads)`; `softmax(QKᵀ/√d + causal mask) · V`, f32 throughout.
+enum Attention {
+    /// - Parameters:
+    ///   - q: `[T, heads · d]`, rotated.
+    ///   - k, v: `[T, kvHeads · d]`, k rotated.
+    /// - Returns: `[T, heads · d]`, heads concatenated as o_proj expects.
+    static func causal(q: Matrix, k: Matrix, v: Matrix, heads: Int, kvHeads: Int, headDim d: Int) -> Matrix {
+        let t = q.rows
+        let group = heads / kvHeads
+        let scale = 1 / Float(d).squareRoot()
+        var out = Matrix(rows: t, columns: heads * d)
+        var scores = [Float](repeating: 0, count: t * t)
+        for head in 0..<heads {
+            let kvHead = head / group
+            q.values.withUnsafeBufferPointer { qp in
+                k.values.withUnsafeBufferPointer { kp in
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(t), Int32(t), Int32(d), scale,
+                                qp.baseAddress! + head * d, Int32(heads * d), kp.baseAddress! + kvHead * d,
+                                Int32(kvHeads * d), 0, &scores, Int32(t))
+                }
+            }
+            scores.withUnsafeMutableBufferPointer { buffer in
+                let rows = SendableMutablePointer(buffer.baseAddress!)
+                Kernels.parallelRows(t) { i in softmaxCausalRow(rows.pointer + i * t, visible: i + 1, width: t) }
+            }
+            v.values.withUnsafeBufferPointer { vp in
+                out.values.withUnsafeMutableBufferPointer { op in
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(t), Int32(d), Int32(t), 1,
+                                scores, Int32(t), vp.baseAddress! + kvHead * d, Int32(kvHeads * d), 0,
+                                op.baseAddress! + head * d, Int32(heads * d))
+                }
+            }
+        }
+        return out
+    }
+
+    /// Softmax over the first `visible` entries of a row; the rest (future positions) become 0.
+    private static func softmaxCausalRow(_ row: UnsafeMutablePointer<Float>, visible: Int, width: Int) {
+        var maximum = -Float.infinity
+        for j in 0..<visible { maximum = max(maximum, row[j]) }
+        var sum: Float = 0
+        for j in 0..<visible {
+            let e = exp(row[j] - maximum)
+            row[j] = e
+            sum += e
+        }
+        let inverse = 1 / sum
+        for j in 0..<visible { row[j] *= inverse }
+        for j in visible..<width { row[j] = 0 }
+    }
+}

@@ -1,0 +1,69 @@
+import CBLAS
+import Foundation
+import QuantGateTensors
+
+/// The dense building blocks of the forward pass: BLAS calls and row-parallel element-wise loops.
+/// The only file of this module that touches raw pointers.
+enum Kernels {
+    /// `x · Wᵀ (+ bias)`: x is `[T, in]`, W is `[out, in]` row-major (the checkpoint layout); result `[T, out]`.
+    static func linear(_ x: Matrix, weight: [Float], outputs: Int, bias: [Float]? = nil) -> Matrix {
+        var y = Matrix(rows: x.rows, columns: outputs)
+        if let bias {
+            for r in 0..<x.rows { y.values.replaceSubrange((r * outputs)..<((r + 1) * outputs), with: bias) }
+        }
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(x.rows), Int32(outputs), Int32(x.columns),
+                    1, x.values, Int32(x.columns), weight, Int32(x.columns), bias == nil ? 0 : 1,
+                    &y.values, Int32(outputs))
+        return y
+    }
+
+    /// RMSNorm of every row: `x / sqrt(mean(x²) + eps) · weight`, in f32 as transformers computes it.
+    static func rmsNorm(_ x: Matrix, weight: [Float], eps: Float) -> Matrix {
+        var y = Matrix(rows: x.rows, columns: x.columns)
+        let n = x.columns
+        x.values.withUnsafeBufferPointer { src in
+            y.values.withUnsafeMutableBufferPointer { dst in
+                let (source, destination) = (SendablePointer(src.baseAddress!), SendableMutablePointer(dst.baseAddress!))
+                parallelRows(x.rows) { r in
+                    let row = source.pointer + r * n
+                    var sum: Float = 0
+                    for i in 0..<n { sum += row[i] * row[i] }
+                    let scale = 1 / (sum / Float(n) + eps).squareRoot()
+                    let out = destination.pointer + r * n
+                    for i in 0..<n { out[i] = weight[i] * (row[i] * scale) }
+                }
+            }
+        }
+        return y
+    }
+
+    /// `silu(gate) · up`, element-wise, into `gate`.
+    static func swiglu(_ gate: inout Matrix, _ up: Matrix) {
+        for i in gate.values.indices {
+            let g = gate.values[i]
+            gate.values[i] = g / (1 + exp(-g)) * up.values[i]
+        }
+    }
+
+    /// Runs `body(row)` for every row, split across cores in fixed chunks (the result never
+    /// depends on the thread count: each row is computed by exactly one call).
+    static func parallelRows(_ rows: Int, _ body: @Sendable (Int) -> Void) {
+        let chunk = 16
+        let chunks = (rows + chunk - 1) / chunk
+        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+            for r in (c * chunk)..<min(rows, (c + 1) * chunk) { body(r) }
+        }
+    }
+}
+
+/// A pointer handed to `concurrentPerform` workers that write disjoint ranges.
+struct SendableMutablePointer: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<Float>
+    init(_ pointer: UnsafeMutablePointer<Float>) { self.pointer = pointer }
+}
+
+/// A read-only pointer shared by `concurrentPerform` workers.
+struct SendablePointer: @unchecked Sendable {
+    let pointer: UnsafePointer<Float>
+    init(_ pointer: UnsafePointer<Float>) { self.pointer = pointer }
+}

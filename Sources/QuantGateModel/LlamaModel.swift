@@ -1,0 +1,140 @@
+import QuantGateTensors
+
+/// The Llama-family forward pass (llama, mistral, qwen2) in f32 on OpenBLAS.
+///
+/// Prefill runs over a whole window at once, every projection one GEMM. Weights come from a
+/// ``WeightSource`` one tensor at a time: either all converted once and kept (``Residency/resident``),
+/// or converted block by block on every pass (``Residency/streamed``) so peak memory follows the
+/// largest block, not the model.
+///
+/// Calibration drives ``embed(_:)``, ``runBlock(_:hidden:start:)`` and ``logits(hidden:)`` itself to
+/// see (and replace) each block's inputs; ``logits(tokens:)`` chains them.
+public final class LlamaModel: Sendable {
+    /// Whether converted weights stay in memory between passes.
+    public enum Residency: Sendable {
+        case resident
+        case streamed
+        /// Resident when the f32 weights fit in `bytes`, else streamed.
+        case automatic(budgetBytes: Int)
+    }
+
+    public let configuration: LlamaConfiguration
+    private let source: any WeightSource
+    private let rotary: RotaryEmbedding
+    private let embeddings: [Float]        // [vocab, hidden]
+    private let finalNorm: [Float]         // [hidden]
+    private let outputHead: [Float]?       // [vocab, hidden]; nil when tied to the embeddings
+    private let residentBlocks: [LlamaBlockWeights]?
+
+    /// Prepares a model over `source`, loading the embeddings, final norm and output head.
+    /// - Throws: a ``ModelError`` or the source's error naming the tensor at fault.
+    public init(configuration: LlamaConfiguration, source: any WeightSource,
+                residency: Residency = .automatic(budgetBytes: 8 << 30)) throws {
+        self.configuration = configuration
+        self.source = source
+        rotary = RotaryEmbedding(configuration: configuration)
+        let c = configuration
+        func load(_ name: String, _ shape: [Int]) throws -> [Float] {
+            let (actual, values) = try source.weight(name)
+            guard actual == shape else {
+                throw ModelError.invalidField(file: "weights", field: name, reason: "has shape \(actual), config.json implies \(shape)")
+            }
+            return values
+        }
+        embeddings = try load("model.embed_tokens.weight", [c.vocabSize, c.hiddenSize])
+        finalNorm = try load("model.norm.weight", [c.hiddenSize])
+        if c.tieWordEmbeddings {
+            outputHead = nil
+        } else {
+            outputHead = try load("lm_head.weight", [c.vocabSize, c.hiddenSize])
+        }
+        let keep: Bool
+        switch residency {
+        case .resident: keep = true
+        case .streamed: keep = false
+        case .automatic(let budget): keep = Self.blockParameterCount(c) * c.layerCount * 4 <= budget
+        }
+        residentBlocks = keep ? try (0..<c.layerCount).map { try LlamaBlockWeights(layer: $0, configuration: c, source: source) } : nil
+    }
+
+    /// Opens the model in a Hugging Face model directory.
+    public convenience init(directory: ModelDirectory, residency: Residency = .automatic(budgetBytes: 8 << 30)) throws {
+        try self.init(configuration: directory.configuration, source: directory.checkpoint, residency: residency)
+    }
+
+    /// Token embeddings: `[T, hidden]`.
+    /// - Throws: ``ModelError/invalidField(file:field:reason:)`` for an id outside the vocabulary.
+    public func embed(_ tokens: [Int]) throws -> Matrix {
+        let h = configuration.hiddenSize
+        var x = Matrix(rows: tokens.count, columns: h)
+        for (t, token) in tokens.enumerated() {
+            guard token >= 0 && token < configuration.vocabSize else {
+                throw ModelError.invalidField(file: "tokens", field: "position \(t)",
+                                              reason: "holds token id \(token), outside the vocabulary of \(configuration.vocabSize)")
+            }
+            x.values.replaceSubrange((t * h)..<((t + 1) * h), with: embeddings[(token * h)..<((token + 1) * h)])
+        }
+        return x
+    }
+
+    /// Block `layer`'s weights: the resident copy, or freshly converted from the source.
+    public func blockWeights(_ layer: Int) throws -> LlamaBlockWeights {
+        if let residentBlocks { return residentBlocks[layer] }
+        return try LlamaBlockWeights(layer: layer, configuration: configuration, source: source)
+    }
+
+    /// Runs decoder block `layer` on `hidden` (`[T, hidden]`, row `t` at position `start + t`), in place.
+    public func runBlock(_ layer: Int, hidden: inout Matrix, start: Int = 0) throws {
+        try runBlock(weights: blockWeights(layer), hidden: &hidden, start: start)
+    }
+
+    /// Runs one decoder block with the given weights (a quantizer may pass modified ones).
+    public func runBlock(weights w: LlamaBlockWeights, hidden: inout Matrix, start: Int = 0) {
+        let c = configuration
+        let eps = Float(c.rmsNormEps)
+        // Attention: x → RMSNorm → q, k, v → RoPE → causal GQA → o_proj → residual.
+        let x = Kernels.rmsNorm(hidden, weight: w.inputNorm, eps: eps)
+        var q = Kernels.linear(x, weight: w.q, outputs: c.headCount * c.headDim, bias: w.qBias)
+        var k = Kernels.linear(x, weight: w.k, outputs: c.kvHeadCount * c.headDim, bias: w.kBias)
+        let v = Kernels.linear(x, weight: w.v, outputs: c.kvHeadCount * c.headDim, bias: w.vBias)
+        rotary.apply(&q, heads: c.headCount, headDim: c.headDim, start: start)
+        rotary.apply(&k, heads: c.kvHeadCount, headDim: c.headDim, start: start)
+        let attended = Attention.causal(q: q, k: k, v: v, heads: c.headCount, kvHeads: c.kvHeadCount, headDim: c.headDim)
+        let projected = Kernels.linear(attended, weight: w.o, outputs: c.hiddenSize, bias: w.oBias)
+        for i in hidden.values.indices { hidden.values[i] += projected.values[i] }
+        // MLP: x → RMSNorm → silu(gate) · up → down → residual.
+        let y = Kernels.rmsNorm(hidden, weight: w.postAttentionNorm, eps: eps)
+        var gate = Kernels.linear(y, weight: w.gate, outputs: c.intermediateSize, bias: w.gateBias)
+        let up = Kernels.linear(y, weight: w.up, outputs: c.intermediateSize, bias: w.upBias)
+        Kernels.swiglu(&gate, up)
+        let down = Kernels.linear(gate, weight: w.down, outputs: c.hiddenSize, bias: w.downBias)
+        for i in hidden.values.indices { hidden.values[i] += down.values[i] }
+    }
+
+    /// Final RMSNorm and output head: `[T, hidden]` → logits `[T, vocab]`.
+    public func logits(hidden: Matrix) -> Matrix {
+        let normed = Kernels.rmsNorm(hidden, weight: finalNorm, eps: Float(configuration.rmsNormEps))
+        return Kernels.linear(normed, weight: outputHead ?? embeddings, outputs: configuration.vocabSize)
+    }
+
+    /// The whole forward pass over one window starting at position 0: logits `[T, vocab]`.
+    public func logits(tokens: [Int]) throws -> Matrix {
+        var hidden = try embed(tokens)
+        for layer in 0..<configuration.layerCount { try runBlock(layer, hidden: &hidden) }
+        return logits(hidden: hidden)
+    }
+
+    /// Multiply-adds of one prefill over `tokens` tokens (projections, attention, head), ×2 for FLOPs.
+    public func prefillFLOPs(tokens t: Int) -> Double {
+        let c = configuration
+        let perToken = Double(Self.blockParameterCount(c) * c.layerCount + c.vocabSize * c.hiddenSize)
+        let attention = Double(c.layerCount * c.headCount * c.headDim) * Double(t) * Double(t) * 2
+        return 2 * (perToken * Double(t) + attention)
+    }
+
+    /// Weights per block (matrices only), for memory and FLOP estimates.
+    static func blockParameterCount(_ c: LlamaConfiguration) -> Int {
+        let attention = c.hiddenSize * (c.headCount + 2 * c.kvHeadCount) * c.headDim + c.headCount * c.headDim * c.hiddenSize
+        return attention + 3 * c.hiddenSize * c.intermediateSize
+    }
+}
