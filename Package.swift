@@ -41,7 +41,7 @@ let package = Package(
             ]),
 
         // MARK: - Tests (fixtures live in Tests/Fixtures and are found from #filePath)
-        .target(name: "QuantGateTestSupport", path: "Tests/TestSupport"),
+        .target(name: "QuantGateTestSupport", dependencies: ["QuantGateTensors"], path: "Tests/TestSupport"),
         .testTarget(name: "CKernelsTests", dependencies: ["CKernels", "QuantGateTensors", "QuantGateTestSupport"]),
         .testTarget(name: "SystemLibrariesTests", dependencies: ["CBLAS", "CHDF5"]),
         .testTarget(

@@ -57,6 +57,14 @@ def main():
     print(f"tokenizers {tokenizers.__version__}, {args.tokenizer}, {len(data)} bytes, {len(segments)} segments")
     print(f"per segment: {megabytes / per_segment:.2f} MB/s ({per_segment * 1e3:.0f} ms)")
     print(f"whole text:  {megabytes / whole:.2f} MB/s ({whole * 1e3:.0f} ms)")
+    quantgate = ROOT / ".build" / "release" / "quantgate"
+    if quantgate.exists():
+        import subprocess
+        ours = subprocess.run([str(quantgate), "bench", "tokenizer", args.tokenizer, "--text", str(GOLDEN / "tokenizer_text.txt"),
+                               "--repeat", str(args.repeat)], check=True, capture_output=True, text=True).stdout.strip()
+        print(f"quantgate {ours}")
+        ours_rate = float(ours.split(":")[1].split("MB/s")[0])
+        print(f"quantgate / tokenizers (whole text): {ours_rate / (megabytes / whole):.2f}x")
 
 
 if __name__ == "__main__":

@@ -14,12 +14,14 @@ public enum ForwardBenchmark {
         public var sgemmGFLOPs: Double
         /// `prefillGFLOPs / sgemmGFLOPs`.
         public var ratioToSGEMM: Double
+        /// The OpenBLAS kernel family in use (its CPU detection, or OPENBLAS_CORETYPE).
+        public var blasCore: String
     }
 
     /// Times a prefill of `tokens` pseudo-random tokens, best of `repeats`.
     public static func run(model: LlamaModel, tokens: Int, repeats: Int = 3) throws -> Result {
         let c = model.configuration
-        var rng = SystemRandomNumberGenerator()
+        var rng = SplitMix64(seed: 0x5EED)
         let ids = (0..<tokens).map { _ in Int.random(in: 0..<c.vocabSize, using: &rng) }
         _ = try model.logits(tokens: ids)  // warm up: page in weights, start BLAS threads
         let forward = try best(repeats) { _ = try model.logits(tokens: ids) }
@@ -44,7 +46,8 @@ public enum ForwardBenchmark {
         let flops = model.prefillFLOPs(tokens: tokens)
         return Result(tokens: tokens, prefillTokensPerSecond: Double(tokens) / forward,
                       prefillGFLOPs: flops / forward / 1e9, sgemmGFLOPs: gemmFLOPs / gemm / 1e9,
-                      ratioToSGEMM: (flops / forward) / (gemmFLOPs / gemm))
+                      ratioToSGEMM: (flops / forward) / (gemmFLOPs / gemm),
+                      blasCore: openblas_get_corename().map { String(cString: $0) } ?? "unknown")
     }
 
     private static func sgemm(_ t: Int, _ input: Int, _ output: Int, _ x: [Float], _ w: [Float], _ y: inout [Float]) {
@@ -62,3 +65,4 @@ public enum ForwardBenchmark {
         return fastest
     }
 }
+

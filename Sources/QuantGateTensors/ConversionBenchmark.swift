@@ -21,7 +21,7 @@ public enum ConversionBenchmark {
 
     /// Runs every conversion over `elements` values, keeping the best of `repeats` timings of each.
     public static func run(elements: Int = 1 << 22, repeats: Int = 7) -> [Row] {
-        var rng = SystemRandomNumberGenerator()
+        var rng = SplitMix64(seed: 0x5EED)
         let floats = (0..<elements).map { _ in Float.random(in: -500...500, using: &rng) }
         var halves = [UInt16](repeating: 0, count: elements)
         var bytes = [UInt8](repeating: 0, count: elements)

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import QuantGateModel
 import QuantGateTensors
+import QuantGateTokenizer
 
 /// `quantgate bench`: speed figures as ratios measured in the same run.
 struct BenchCommand: ParsableCommand {
@@ -9,7 +10,7 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Measure speed as ratios to a baseline measured in the same run.",
         discussion: "Ratios, not raw times, are what to compare across machines.",
-        subcommands: [NumericsBenchCommand.self, ForwardBenchCommand.self],
+        subcommands: [NumericsBenchCommand.self, ForwardBenchCommand.self, TokenizerBenchCommand.self],
         defaultSubcommand: NumericsBenchCommand.self)
 }
 
@@ -83,7 +84,48 @@ struct ForwardBenchCommand: ParsableCommand {
             return
         }
         print(String(format: "prefill of %d tokens: %.0f tokens/s, %.1f GFLOP/s", ctx, result.prefillTokensPerSecond, result.prefillGFLOPs))
-        print(String(format: "raw cblas_sgemm on the same shapes: %.1f GFLOP/s", result.sgemmGFLOPs))
+        print(String(format: "raw cblas_sgemm on the same shapes: %.1f GFLOP/s (OpenBLAS core: %@)", result.sgemmGFLOPs, result.blasCore))
         print(String(format: "ratio to sgemm: %.2f", result.ratioToSGEMM))
+    }
+}
+
+/// `quantgate bench tokenizer MODEL --text FILE`.
+struct TokenizerBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tokenizer",
+        abstract: "Single-threaded encode throughput (MB/s of UTF-8 input) on a text.",
+        discussion: """
+            One encode of the whole text with special tokens, best of --repeat after a warm-up pass \
+            (which fills the BPE cache, as a long-running process has it). Compare with the Python \
+            tokenizers library on the same text: python3 Tools/bench_tokenizer_python.py.
+            """)
+
+    @Argument(help: "A directory holding tokenizer.json (and optionally tokenizer_config.json).")
+    var model: String
+
+    @Option(help: "The UTF-8 text to encode.")
+    var text: String
+
+    @Option(name: .customLong("repeat"), help: "Timed repeats.")
+    var repeats: Int = 5
+
+    func validate() throws {
+        guard repeats >= 1 && repeats <= 1000 else { throw ValidationError("--repeat must be in 1...1000") }
+    }
+
+    func run() throws {
+        let tokenizer = try Tokenizer(directory: model)
+        guard let data = FileManager.default.contents(atPath: text), let content = String(data: data, encoding: .utf8) else {
+            throw InputError(description: "\(text): cannot read as UTF-8 text")
+        }
+        var tokens = tokenizer.encode(content).count
+        var fastest = Double.infinity
+        for _ in 0..<repeats {
+            let start = DispatchTime.now().uptimeNanoseconds
+            tokens = tokenizer.encode(content).count
+            fastest = min(fastest, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+        print(String(format: "whole text: %.2f MB/s (%.0f ms, %d bytes → %d tokens)",
+                     Double(data.count) / 1e6 / fastest, fastest * 1e3, data.count, tokens))
     }
 }
