@@ -14,30 +14,41 @@ enum Attention {
         let group = heads / kvHeads
         let scale = 1 / Float(d).squareRoot()
         var out = Matrix(rows: t, columns: heads * d)
-        var scores = [Float](repeating: 0, count: t * t)
+        var scores = [Float](repeating: 0, count: min(t, rowBlock) * t)
+        // Row blocks [r0, r1) only need keys 0..<r1: skipping the masked upper triangle block by
+        // block saves ~40 % of the attention GEMM work at T = 512.
         for head in 0..<heads {
             let kvHead = head / group
-            q.values.withUnsafeBufferPointer { qp in
-                k.values.withUnsafeBufferPointer { kp in
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(t), Int32(t), Int32(d), scale,
-                                qp.baseAddress! + head * d, Int32(heads * d), kp.baseAddress! + kvHead * d,
-                                Int32(kvHeads * d), 0, &scores, Int32(t))
+            for r0 in stride(from: 0, to: t, by: rowBlock) {
+                let r1 = min(t, r0 + rowBlock)
+                let (rows, keys) = (r1 - r0, r1)
+                q.values.withUnsafeBufferPointer { qp in
+                    k.values.withUnsafeBufferPointer { kp in
+                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(keys), Int32(d), scale,
+                                    qp.baseAddress! + r0 * heads * d + head * d, Int32(heads * d),
+                                    kp.baseAddress! + kvHead * d, Int32(kvHeads * d), 0, &scores, Int32(keys))
+                    }
                 }
-            }
-            scores.withUnsafeMutableBufferPointer { buffer in
-                let rows = SendableMutablePointer(buffer.baseAddress!)
-                Kernels.parallelRows(t) { i in softmaxCausalRow(rows.pointer + i * t, visible: i + 1, width: t) }
-            }
-            v.values.withUnsafeBufferPointer { vp in
-                out.values.withUnsafeMutableBufferPointer { op in
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(t), Int32(d), Int32(t), 1,
-                                scores, Int32(t), vp.baseAddress! + kvHead * d, Int32(kvHeads * d), 0,
-                                op.baseAddress! + head * d, Int32(heads * d))
+                scores.withUnsafeMutableBufferPointer { buffer in
+                    let block = SendableMutablePointer(buffer.baseAddress!)
+                    Kernels.parallelRows(rows) { i in
+                        softmaxCausalRow(block.pointer + i * keys, visible: r0 + i + 1, width: keys)
+                    }
+                }
+                v.values.withUnsafeBufferPointer { vp in
+                    out.values.withUnsafeMutableBufferPointer { op in
+                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(d), Int32(keys), 1,
+                                    scores, Int32(keys), vp.baseAddress! + kvHead * d, Int32(kvHeads * d), 0,
+                                    op.baseAddress! + r0 * heads * d + head * d, Int32(heads * d))
+                    }
                 }
             }
         }
         return out
     }
+
+    /// Query rows per attention block.
+    private static let rowBlock = 128
 
     /// Softmax over the first `visible` entries of a row; the rest (future positions) become 0.
     private static func softmaxCausalRow(_ row: UnsafeMutablePointer<Float>, visible: Int, width: Int) {

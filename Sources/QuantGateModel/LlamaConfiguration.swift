@@ -46,6 +46,10 @@ public struct LlamaConfiguration: Equatable, Sendable {
     public var outputProjectionBias: Bool
     /// Biases on gate/up/down (llama's `mlp_bias`).
     public var mlpBias: Bool
+    /// Attention span of sliding-window attention (mistral's `sliding_window`; qwen2's when
+    /// `use_sliding_window` is true), or nil for full causal attention. The runtime attends fully, so it
+    /// refuses windows longer than this rather than compute something else.
+    public var slidingWindow: Int?
 
     /// Reads and validates `config.json` at `path`.
     /// - Throws: ``ModelError`` naming the file and field.
@@ -77,6 +81,14 @@ public struct LlamaConfiguration: Equatable, Sendable {
         rmsNormEps = try config.positiveDouble("rms_norm_eps", fallback: 1e-6)
         tieWordEmbeddings = try config.bool("tie_word_embeddings", fallback: false)
         mlpBias = family == .llama ? try config.bool("mlp_bias", fallback: false) : false
+        switch family {
+        case .mistral where config.has("sliding_window"):
+            slidingWindow = try config.positiveInt("sliding_window")
+        case .qwen2 where try config.bool("use_sliding_window", fallback: false) && config.has("sliding_window"):
+            slidingWindow = try config.positiveInt("sliding_window")
+        default:
+            slidingWindow = nil
+        }
         switch family {
         case .llama:
             attentionBias = try config.bool("attention_bias", fallback: false)

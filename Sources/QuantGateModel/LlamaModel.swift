@@ -118,17 +118,27 @@ public final class LlamaModel: Sendable {
     }
 
     /// The whole forward pass over one window starting at position 0: logits `[T, vocab]`.
+    /// - Throws: ``ModelError/unsupportedSetting(file:field:value:supported:)`` for a window longer
+    ///   than the model's sliding attention window (full attention would compute something else).
     public func logits(tokens: [Int]) throws -> Matrix {
+        if let window = configuration.slidingWindow, tokens.count > window {
+            throw ModelError.unsupportedSetting(
+                file: "config.json", field: "sliding_window", value: "\(window) (window of \(tokens.count) tokens)",
+                supported: ["windows of at most sliding_window tokens"])
+        }
         var hidden = try embed(tokens)
         for layer in 0..<configuration.layerCount { try runBlock(layer, hidden: &hidden) }
         return logits(hidden: hidden)
     }
 
-    /// Multiply-adds of one prefill over `tokens` tokens (projections, attention, head), ×2 for FLOPs.
+    /// FLOPs of one prefill over `t` tokens: 2 per multiply-add of the projections and output head,
+    /// and of the causal attention products counted over the lower triangle only (t(t+1)/2 query–key
+    /// pairs, for QKᵀ and for P·V): the least work a prefill needs, so rates built on it are conservative.
     public func prefillFLOPs(tokens t: Int) -> Double {
         let c = configuration
         let perToken = Double(Self.blockParameterCount(c) * c.layerCount + c.vocabSize * c.hiddenSize)
-        let attention = Double(c.layerCount * c.headCount * c.headDim) * Double(t) * Double(t) * 2
+        let pairs = Double(t) * Double(t + 1) / 2
+        let attention = Double(c.layerCount * c.headCount * c.headDim) * pairs * 2
         return 2 * (perToken * Double(t) + attention)
     }
 

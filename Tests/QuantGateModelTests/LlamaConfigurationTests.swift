@@ -44,6 +44,18 @@ struct LlamaConfigurationTests {
         #expect(c.kvHeadCount == 32, "num_key_value_heads defaults to num_attention_heads")
     }
 
+    @Test("sliding windows: mistral's sliding_window, qwen2's only with use_sliding_window")
+    func slidingWindow() throws {
+        let mistral = try Self.config(#"{"model_type": "mistral", \#(Self.base), "sliding_window": 4096}"#)
+        #expect(mistral.slidingWindow == 4096)
+        let mistralFull = try Self.config(#"{"model_type": "mistral", \#(Self.base), "sliding_window": null}"#)
+        #expect(mistralFull.slidingWindow == nil)
+        let qwenOff = try Self.config(#"{"model_type": "qwen2", \#(Self.base), "sliding_window": 4096, "use_sliding_window": false}"#)
+        #expect(qwenOff.slidingWindow == nil)
+        let qwenOn = try Self.config(#"{"model_type": "qwen2", \#(Self.base), "sliding_window": 4096, "use_sliding_window": true}"#)
+        #expect(qwenOn.slidingWindow == 4096)
+    }
+
     @Test("qwen2 has q/k/v biases but no o_proj bias, and may tie embeddings")
     func qwen2() throws {
         let c = try Self.config(#"""
