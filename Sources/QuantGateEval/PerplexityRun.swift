@@ -22,7 +22,8 @@ public struct PerplexityRun: Sendable {
     /// Tokenises the text at `textPath` and plans its windows.
     /// - Throws: ``EvalError`` for an unreadable or too short text, or settings out of range.
     public func plan(textPath: String, tokenizer: Tokenizer, configuration: LlamaConfiguration) throws -> [ScoringWindow] {
-        guard context >= 2 else { throw EvalError.invalidSetting(flag: "--ctx", reason: "must be at least 2, got \(context)") }
+        // 8 keeps at least 3 scored tokens per llama.cpp chunk, so the standard error is defined.
+        guard context >= 8 else { throw EvalError.invalidSetting(flag: "--ctx", reason: "must be at least 8, got \(context)") }
         if context > configuration.maxPositionEmbeddings && !force {
             throw EvalError.contextTooLong(context: context, maximum: configuration.maxPositionEmbeddings)
         }
@@ -65,7 +66,13 @@ public struct PerplexityRun: Sendable {
     public func run(model: LlamaModel, tokenizer: Tokenizer, textPath: String,
                     progress: ((Int, Int) -> Void)? = nil) throws -> PerplexityResult {
         let windows = try plan(textPath: textPath, tokenizer: tokenizer, configuration: model.configuration)
-        return try PerplexityEvaluator.run(
+        return try evaluate(model: model, windows: windows, progress: progress)
+    }
+
+    /// Evaluates windows already planned (plan first, so bad input fails before weights are loaded).
+    public func evaluate(model: LlamaModel, windows: [ScoringWindow],
+                         progress: ((Int, Int) -> Void)? = nil) throws -> PerplexityResult {
+        try PerplexityEvaluator.run(
             model: model, windows: windows, protocolName: protocolKind.rawValue, context: context,
             stride: protocolKind == .hf ? (stride ?? context) : nil, progress: progress)
     }

@@ -25,6 +25,12 @@ struct ConfigReader {
 
     func has(_ path: String) -> Bool { value(path) != nil }
 
+    /// True when the top-level field `key` is present and JSON `null`.
+    func isExplicitNull(_ key: String) -> Bool {
+        if case .object(let members) = root, members[key] == .null { return true }
+        return false
+    }
+
     /// A positive integer field, at most `maximum` (sizes are capped at 2³¹ so that products of two
     /// never overflow); `fallback` when absent (nil fallback makes it required).
     func positiveInt(_ path: String, fallback: Int? = nil, maximum: Int = 1 << 31) throws -> Int {

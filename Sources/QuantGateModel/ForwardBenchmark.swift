@@ -33,7 +33,8 @@ public enum ForwardBenchmark {
                       (c.intermediateSize, c.hiddenSize)]
         let largest = max(c.hiddenSize, c.intermediateSize, c.headCount * c.headDim)
         let x = (0..<(tokens * largest)).map { _ in Float.random(in: -1...1, using: &rng) }
-        let w = (0..<(max(c.vocabSize, c.intermediateSize) * largest)).map { _ in Float.random(in: -1...1, using: &rng) }
+        let weightCount = shapes.map { $0.0 * $0.1 }.reduce(c.vocabSize * c.hiddenSize, max)
+        let w = (0..<weightCount).map { _ in Float.random(in: -1...1, using: &rng) }
         var y = [Float](repeating: 0, count: tokens * max(c.vocabSize, largest))
         var gemmFLOPs = 2.0 * Double(tokens * c.hiddenSize * c.vocabSize)
         for (input, output) in shapes { gemmFLOPs += 2.0 * Double(tokens * input * output * c.layerCount) }

@@ -77,13 +77,16 @@ public struct LlamaConfiguration: Equatable, Sendable {
         kvHeadCount = try config.positiveInt("num_key_value_heads", fallback: headCount)
         intermediateSize = try config.positiveInt("intermediate_size")
         vocabSize = try config.positiveInt("vocab_size")
-        maxPositionEmbeddings = try config.positiveInt("max_position_embeddings", fallback: 2048)
+        // Defaults as transformers' config classes have them.
+        let defaultContext = [ModelFamily.llama: 2048, .mistral: 131_072, .qwen2: 32_768][family] ?? 2048
+        maxPositionEmbeddings = try config.positiveInt("max_position_embeddings", fallback: defaultContext)
         rmsNormEps = try config.positiveDouble("rms_norm_eps", fallback: 1e-6)
         tieWordEmbeddings = try config.bool("tie_word_embeddings", fallback: false)
         mlpBias = family == .llama ? try config.bool("mlp_bias", fallback: false) : false
         switch family {
-        case .mistral where config.has("sliding_window"):
-            slidingWindow = try config.positiveInt("sliding_window")
+        case .mistral:
+            // transformers' MistralConfig defaults sliding_window to 4096; an explicit null turns it off.
+            slidingWindow = config.isExplicitNull("sliding_window") ? nil : try config.positiveInt("sliding_window", fallback: 4096)
         case .qwen2 where try config.bool("use_sliding_window", fallback: false) && config.has("sliding_window"):
             slidingWindow = try config.positiveInt("sliding_window")
         default:

@@ -75,7 +75,7 @@ struct ForwardBenchCommand: ParsableCommand {
     }
 
     func run() throws {
-        let network = try LlamaModel(directory: ModelDirectory(path: model), residency: .resident)
+        let network = try LlamaModel(directory: ModelDirectory(path: model))
         let result = try ForwardBenchmark.run(model: network, tokens: ctx)
         if json {
             let encoder = JSONEncoder()

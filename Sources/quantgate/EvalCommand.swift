@@ -51,9 +51,11 @@ struct EvalCommand: ParsableCommand {
         let directory = try ModelDirectory(path: model)
         let tokenizer = try Tokenizer(directory: model)
         let runner = PerplexityRun(protocolKind: protocolKind, context: ctx, stride: stride, force: force)
+        // Check the text and settings before converting any weights.
+        let windows = try runner.plan(textPath: text, tokenizer: tokenizer, configuration: directory.configuration)
         let network = try LlamaModel(directory: directory)
         let progress = Progress(enabled: !quiet, label: "eval")
-        let result = try runner.run(model: network, tokenizer: tokenizer, textPath: text) { done, total in
+        let result = try runner.evaluate(model: network, windows: windows) { done, total in
             progress.update(done, of: total)
         }
         progress.finish()

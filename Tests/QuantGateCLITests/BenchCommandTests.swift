@@ -1,4 +1,5 @@
 import Foundation
+import QuantGateTestSupport
 import Testing
 
 /// `quantgate bench` runs and reports every conversion; its figures are not asserted (speed is
@@ -20,5 +21,29 @@ struct BenchCommandTests {
         let result = try CLI.run(["bench", "--elements", "0"])
         #expect(result.status == 2)
         #expect(result.stderr.contains("--elements must be in 1...268435456"))
+    }
+
+    @Test("bench forward reports prefill and raw sgemm rates for a model")
+    func forward() throws {
+        let model = Fixtures.root.appendingPathComponent("tiny-qwen2-mqa").path
+        let result = try CLI.run(["bench", "forward", model, "--ctx", "32", "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect(report["tokens"] as? Int == 32)
+        for key in ["prefillTokensPerSecond", "prefillGFLOPs", "sgemmGFLOPs", "ratioToSGEMM"] {
+            #expect((report[key] as? Double ?? 0) > 0, "\(key)")
+        }
+        #expect((report["blasCore"] as? String)?.isEmpty == false)
+    }
+
+    @Test("bench tokenizer reports MB/s and the token count of the text")
+    func tokenizer() throws {
+        let directory = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let text = directory.appendingPathComponent("t.txt")
+        try "To be, or not to be".write(to: text, atomically: true, encoding: .utf8)
+        let result = try CLI.run(["bench", "tokenizer", Fixtures.exampleModel.path, "--text", text.path, "--repeat", "2"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.hasPrefix("whole text: ") && result.stdout.contains("MB/s") && result.stdout.contains("19 bytes"))
     }
 }

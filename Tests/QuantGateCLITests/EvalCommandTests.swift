@@ -45,6 +45,9 @@ struct EvalCommandTests {
         #expect(result.status == 2)
         #expect(result.stderr == "error: --ctx 1024 exceeds the model's max_position_embeddings (512); pass --force to evaluate anyway\n")
 
+        result = try CLI.run(["eval", model, "--text", Self.hamlet.path, "--ctx", "4", "--protocol", "llama.cpp"])
+        #expect(result.status == 2 && result.stderr == "error: --ctx must be at least 8, got 4\n")
+
         result = try CLI.run(["eval", model, "--text", directory.appendingPathComponent("absent.txt").path])
         #expect(result.status == 2 && result.stderr.contains("absent.txt: cannot read the evaluation text"))
 

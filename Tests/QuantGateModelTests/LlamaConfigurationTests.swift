@@ -50,6 +50,8 @@ struct LlamaConfigurationTests {
         #expect(mistral.slidingWindow == 4096)
         let mistralFull = try Self.config(#"{"model_type": "mistral", \#(Self.base), "sliding_window": null}"#)
         #expect(mistralFull.slidingWindow == nil)
+        let mistralDefault = try Self.config(#"{"model_type": "mistral", \#(Self.base)}"#)
+        #expect(mistralDefault.slidingWindow == 4096 && mistralDefault.maxPositionEmbeddings == 131_072)
         let qwenOff = try Self.config(#"{"model_type": "qwen2", \#(Self.base), "sliding_window": 4096, "use_sliding_window": false}"#)
         #expect(qwenOff.slidingWindow == nil)
         let qwenOn = try Self.config(#"{"model_type": "qwen2", \#(Self.base), "sliding_window": 4096, "use_sliding_window": true}"#)
