@@ -39,4 +39,18 @@ struct PerplexityAgreementTests {
         #expect(relative <= relativeTolerance, "\(kind): ours \(result.perplexity), reference \(reference.perplexity)")
         #expect(result.standardError > 0 && result.standardError < result.perplexity / 10)
     }
+
+    @Test("hf protocol with overlapping windows (stride 256 < ctx 512) within 0.01 % of transformers")
+    func overlappingWindows() throws {
+        let reference = try JSONDecoder().decode(
+            Reference.self, from: Data(contentsOf: Fixtures.exampleModel.appendingPathComponent("reference_perplexity_stride.json")))
+        let tokenizer = try Tokenizer(directory: Fixtures.exampleModel.path)
+        let text = try String(contentsOfFile: Self.text, encoding: .utf8)
+        let tokens = Array(tokenizer.encode(text).prefix(4096))
+        let windows = PerplexityPlanner.hf(tokens: tokens, context: 512, stride: 256)
+        let model = try LlamaModel(directory: ModelDirectory(path: Fixtures.exampleModel.path))
+        let result = try PerplexityEvaluator.run(model: model, windows: windows, protocolName: "hf", context: 512, stride: 256)
+        #expect(result.tokensScored == reference.tokens_scored)
+        #expect(abs(result.perplexity / reference.perplexity - 1) <= 1e-4, "ours \(result.perplexity), transformers \(reference.perplexity)")
+    }
 }

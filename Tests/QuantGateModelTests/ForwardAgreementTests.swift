@@ -14,7 +14,7 @@ struct ForwardAgreementTests {
     /// 2e-4 is 5× tighter than the required 1e-3 and leaves room for BLAS kernels that sum in another order.
     static let tolerance: Float = 2e-4
 
-    @Test("logits match transformers", arguments: ["bard-5m", "tiny-qwen2-mqa"])
+    @Test("logits match transformers", arguments: ["bard-5m", "tiny-qwen2-mqa", "tiny-llama-linear"])
     func logitsMatch(model name: String) throws {
         let directory = try ModelDirectory(path: Fixtures.root.appendingPathComponent(name).path)
         let model = try LlamaModel(directory: directory)
@@ -48,6 +48,26 @@ struct ForwardAgreementTests {
             }
             #expect(worstLogProb <= Self.tolerance, "\(name) window \(window): max |Δ log p(target)| \(worstLogProb)")
         }
+    }
+
+    @Test("the per-block API with a position offset matches transformers' position_ids")
+    func positionOffset() throws {
+        let directory = try ModelDirectory(path: Fixtures.exampleModel.path)
+        let model = try LlamaModel(directory: directory)
+        let golden = try SafetensorsFile(path: Fixtures.golden("forward_offset_bard-5m.safetensors").path)
+        let tokens = try golden.floats(named: "tokens").map { Int($0) }
+        let rows = try golden.floats(named: "rows").map { Int($0) }
+        let start = Int(try golden.floats(named: "start")[0])
+        let expected = try golden.floats(named: "logits_rows")
+        var hidden = try model.embed(tokens)
+        for layer in 0..<directory.configuration.layerCount { try model.runBlock(layer, hidden: &hidden, start: start) }
+        let logits = model.logits(hidden: hidden)
+        let vocab = directory.configuration.vocabSize
+        var worst: Float = 0
+        for (r, position) in rows.enumerated() {
+            for j in 0..<vocab { worst = max(worst, abs(logits.values[position * vocab + j] - expected[r * vocab + j])) }
+        }
+        #expect(worst <= Self.tolerance, "max |Δlogit| \(worst) at offset \(start)")
     }
 
     @Test("streamed and resident weights give identical logits")
