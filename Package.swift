@@ -44,6 +44,7 @@ let package = Package(
         .target(name: "QuantGateTestSupport", dependencies: ["QuantGateTensors"], path: "Tests/TestSupport"),
         .testTarget(name: "CKernelsTests", dependencies: ["CKernels", "QuantGateTensors", "QuantGateTestSupport"]),
         .testTarget(name: "SystemLibrariesTests", dependencies: ["CBLAS", "CHDF5"]),
+        .testTarget(name: "QuantGateTensorsTests", dependencies: ["QuantGateTensors", "QuantGateTestSupport"]),
         .testTarget(
             name: "QuantGateSafetensorsTests",
             dependencies: ["QuantGateSafetensors", "QuantGateTensors", "QuantGateTestSupport"]),
