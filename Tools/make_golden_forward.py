@@ -41,17 +41,9 @@ FIXTURES = ROOT / "Tests" / "Fixtures"
 HELDOUT = ROOT / "Calibration" / "eval" / "hamlet.txt"
 
 
-def make_qwen2_fixture():
-    out = FIXTURES / "tiny-qwen2-mqa"
-    torch.manual_seed(2024)
-    config = Qwen2Config(
-        vocab_size=4096, hidden_size=64, intermediate_size=160, num_hidden_layers=2, num_attention_heads=4,
-        num_key_value_heads=1, max_position_embeddings=512, rms_norm_eps=1e-6, tie_word_embeddings=True,
-        initializer_range=0.1, bos_token_id=0, eos_token_id=1,
-        rope_parameters={"rope_type": "llama3", "rope_theta": 1_000_000.0, "factor": 8.0, "low_freq_factor": 1.0,
-                         "high_freq_factor": 4.0, "original_max_position_embeddings": 64},
-    )
-    model = Qwen2ForCausalLM(config)
+def save_randomized(model, out):
+    """Gives biases and norm weights non-trivial random values (transformers initialises them to 0
+    and 1, which would leave those code paths untested), then saves the model with bard-5m's tokenizer."""
     with torch.no_grad():
         for name, p in model.named_parameters():
             if name.endswith(".bias"):
@@ -62,6 +54,19 @@ def make_qwen2_fixture():
     for name in ("tokenizer.json", "tokenizer_config.json"):
         (out / name).write_bytes((FIXTURES / "bard-5m" / name).read_bytes())
     return out
+
+
+def make_qwen2_fixture():
+    out = FIXTURES / "tiny-qwen2-mqa"
+    torch.manual_seed(2024)
+    config = Qwen2Config(
+        vocab_size=4096, hidden_size=64, intermediate_size=160, num_hidden_layers=2, num_attention_heads=4,
+        num_key_value_heads=1, max_position_embeddings=512, rms_norm_eps=1e-6, tie_word_embeddings=True,
+        initializer_range=0.1, bos_token_id=0, eos_token_id=1,
+        rope_parameters={"rope_type": "llama3", "rope_theta": 1_000_000.0, "factor": 8.0, "low_freq_factor": 1.0,
+                         "high_freq_factor": 4.0, "original_max_position_embeddings": 64},
+    )
+    return save_randomized(Qwen2ForCausalLM(config), out)
 
 
 def make_llama_linear_fixture():
@@ -75,17 +80,7 @@ def make_llama_linear_fixture():
         attention_bias=True, mlp_bias=True, initializer_range=0.1, bos_token_id=0, eos_token_id=1,
         rope_parameters={"rope_type": "linear", "rope_theta": 10000.0, "factor": 4.0},
     )
-    model = LlamaForCausalLM(config)
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            if name.endswith(".bias"):
-                p.normal_(0, 0.5)
-            elif "norm" in name:
-                p.uniform_(0.5, 1.5)
-    model.save_pretrained(out, safe_serialization=True)
-    for name in ("tokenizer.json", "tokenizer_config.json"):
-        (out / name).write_bytes((FIXTURES / "bard-5m" / name).read_bytes())
-    return out
+    return save_randomized(LlamaForCausalLM(config), out)
 
 
 def golden_offset(model, model_dir, start=100, length=64, row_step=8):
