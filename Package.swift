@@ -48,7 +48,7 @@ let package = Package(
         .testTarget(
             name: "QuantGateSafetensorsTests",
             dependencies: ["QuantGateSafetensors", "QuantGateTensors", "QuantGateTestSupport"]),
-        .testTarget(name: "QuantGateTokenizerTests", dependencies: ["QuantGateTokenizer", "QuantGateTestSupport"]),
+        .testTarget(name: "QuantGateTokenizerTests", dependencies: ["QuantGateTokenizer", "QuantGateTensors", "QuantGateTestSupport"]),
         .testTarget(name: "QuantGateModelTests", dependencies: ["QuantGateModel", "QuantGateTestSupport"]),
         .testTarget(name: "QuantGateEvalTests", dependencies: ["QuantGateEval", "QuantGateTestSupport"]),
         .testTarget(name: "QuantGateCLITests", dependencies: ["quantgate", "QuantGateTestSupport"]),

@@ -1,4 +1,5 @@
 import Foundation
+import QuantGateTensors
 
 /// Reads typed fields from a JSON object, throwing ``ModelError`` values that name the file and
 /// the dotted field path.

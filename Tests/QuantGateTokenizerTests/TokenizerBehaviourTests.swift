@@ -1,4 +1,5 @@
 import Foundation
+import QuantGateTensors
 import QuantGateTestSupport
 import QuantGateTokenizer
 import Testing

@@ -1,4 +1,5 @@
 import Foundation
+import QuantGateTensors
 import QuantGateTestSupport
 import QuantGateTokenizer
 
@@ -206,56 +207,8 @@ struct TokenizerGolden: Sendable {
     }
 }
 
-/// A JSON value for reading the golden files and patching tokenizer.json in tests (Codable
-/// keeps booleans and numbers apart on Linux, unlike JSONSerialization).
-enum JSONValue: Codable, Equatable, Sendable {
-    case null
-    case bool(Bool)
-    case number(Double)
-    case string(String)
-    case array([JSONValue])
-    case object([String: JSONValue])
-
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() {
-            self = .null
-        } else if let value = try? container.decode(Bool.self) {
-            self = .bool(value)
-        } else if let value = try? container.decode(Double.self) {
-            self = .number(value)
-        } else if let value = try? container.decode(String.self) {
-            self = .string(value)
-        } else if let value = try? container.decode([JSONValue].self) {
-            self = .array(value)
-        } else {
-            self = .object(try container.decode([String: JSONValue].self))
-        }
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        switch self {
-        case .null: try container.encodeNil()
-        case .bool(let value): try container.encode(value)
-        case .number(let value):
-            if value == value.rounded(), abs(value) < 1e15 { try container.encode(Int(value)) } else { try container.encode(value) }
-        case .string(let value): try container.encode(value)
-        case .array(let value): try container.encode(value)
-        case .object(let value): try container.encode(value)
-        }
-    }
-
-    subscript(key: String) -> JSONValue? {
-        if case .object(let members) = self { return members[key] }
-        return nil
-    }
-
-    var string: String? { if case .string(let value) = self { value } else { nil } }
-    var int: Int? { if case .number(let value) = self, value == value.rounded() { Int(value) } else { nil } }
-    var array: [JSONValue]? { if case .array(let value) = self { value } else { nil } }
-    var object: [String: JSONValue]? { if case .object(let value) = self { value } else { nil } }
-
+/// Patching tokenizer.json for the variant runs.
+extension JSONValue {
     /// Sets the value at a path of object keys and array indices.
     mutating func set(path: [String], to value: JSONValue) {
         guard let key = path.first else {

@@ -1,8 +1,9 @@
 import Foundation
 
 /// A parsed JSON value, for configuration files whose fields are read one by one with errors
-/// that name the field (instead of one opaque `DecodingError`).
-public enum JSONValue: Decodable, Equatable, Sendable {
+/// that name the field (instead of one opaque `DecodingError`). Decoding keeps booleans and numbers
+/// apart (JSONSerialization on Linux does not); encoding writes integral numbers as integers.
+public enum JSONValue: Codable, Equatable, Sendable {
     case null
     case bool(Bool)
     case number(Double)
@@ -26,6 +27,28 @@ public enum JSONValue: Decodable, Equatable, Sendable {
             self = .object(try container.decode([String: JSONValue].self))
         }
     }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .null: try container.encodeNil()
+        case .bool(let value): try container.encode(value)
+        case .number(let value):
+            if value == value.rounded(), abs(value) < 1e15 { try container.encode(Int(value)) } else { try container.encode(value) }
+        case .string(let value): try container.encode(value)
+        case .array(let value): try container.encode(value)
+        case .object(let value): try container.encode(value)
+        }
+    }
+
+    /// The string, or nil for any other kind.
+    public var string: String? { if case .string(let value) = self { value } else { nil } }
+    /// The number as an integer when it is one, else nil.
+    public var int: Int? { if case .number(let value) = self, value == value.rounded(), abs(value) < 1e15 { Int(value) } else { nil } }
+    /// The elements, or nil for any other kind.
+    public var array: [JSONValue]? { if case .array(let value) = self { value } else { nil } }
+    /// The members, or nil for any other kind.
+    public var object: [String: JSONValue]? { if case .object(let value) = self { value } else { nil } }
 
     /// The member `key` of an object, or nil (also nil for JSON `null`).
     public subscript(key: String) -> JSONValue? {
