@@ -9,9 +9,11 @@ let package = Package(
         .library(name: "QuantGateSafetensors", targets: ["QuantGateSafetensors"]),
         .library(name: "QuantGateModel", targets: ["QuantGateModel"]),
         .library(name: "QuantGateTokenizer", targets: ["QuantGateTokenizer"]),
+        .library(name: "QuantGateCalibration", targets: ["QuantGateCalibration"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.0"),
     ],
     targets: [
         // MARK: - System libraries (Debian: libopenblas-dev liblapacke-dev libhdf5-dev, found with pkg-config)
@@ -31,12 +33,19 @@ let package = Package(
         .target(name: "QuantGateTokenizer"),
         .target(name: "QuantGateModel", dependencies: ["QuantGateTensors", "QuantGateSafetensors", "CBLAS"]),
         .target(name: "QuantGateEval", dependencies: ["QuantGateModel", "QuantGateTokenizer"]),
+        .target(
+            name: "QuantGateCalibration",
+            dependencies: [
+                "QuantGateEval", "QuantGateModel", "QuantGateTokenizer", "QuantGateTensors", "CBLAS", "CHDF5",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
 
         // MARK: - Command-line tool
         .executableTarget(
             name: "quantgate",
             dependencies: [
-                "QuantGateEval", "QuantGateModel", "QuantGateSafetensors", "QuantGateTensors", "QuantGateTokenizer",
+                "QuantGateCalibration", "QuantGateEval", "QuantGateModel", "QuantGateSafetensors", "QuantGateTensors",
+                "QuantGateTokenizer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -51,6 +60,9 @@ let package = Package(
         .testTarget(name: "QuantGateTokenizerTests", dependencies: ["QuantGateTokenizer", "QuantGateTensors", "QuantGateTestSupport"]),
         .testTarget(name: "QuantGateModelTests", dependencies: ["QuantGateModel", "QuantGateTestSupport"]),
         .testTarget(name: "QuantGateEvalTests", dependencies: ["QuantGateEval", "QuantGateTestSupport"]),
+        .testTarget(
+            name: "QuantGateCalibrationTests",
+            dependencies: ["QuantGateCalibration", "QuantGateModel", "QuantGateTokenizer", "QuantGateTestSupport", "CHDF5"]),
         .testTarget(name: "QuantGateCLITests", dependencies: ["quantgate", "QuantGateTestSupport"]),
     ]
 )

@@ -62,6 +62,9 @@ public final class LlamaModel: Sendable {
         try self.init(configuration: directory.configuration, source: directory.checkpoint, residency: residency)
     }
 
+    /// Whether every block's converted weights stay in memory (else each pass converts them again).
+    public var keepsBlocksResident: Bool { residentBlocks != nil }
+
     /// Token embeddings: `[T, hidden]`.
     /// - Throws: ``ModelError/invalidField(file:field:reason:)`` for an id outside the vocabulary.
     public func embed(_ tokens: [Int]) throws -> Matrix {
@@ -84,29 +87,36 @@ public final class LlamaModel: Sendable {
     }
 
     /// Runs decoder block `layer` on `hidden` (`[T, hidden]`, row `t` at position `start + t`), in place.
-    public func runBlock(_ layer: Int, hidden: inout Matrix, start: Int = 0) throws {
-        try runBlock(weights: blockWeights(layer), hidden: &hidden, start: start)
+    public func runBlock(_ layer: Int, hidden: inout Matrix, start: Int = 0,
+                         observe: ((LinearInput, Matrix) -> Void)? = nil) throws {
+        try runBlock(weights: blockWeights(layer), hidden: &hidden, start: start, observe: observe)
     }
 
     /// Runs one decoder block with the given weights (a quantizer may pass modified ones).
-    public func runBlock(weights w: LlamaBlockWeights, hidden: inout Matrix, start: Int = 0) {
+    /// `observe`, when given, sees the input of every Linear (``LinearInput``) as the block computes it.
+    public func runBlock(weights w: LlamaBlockWeights, hidden: inout Matrix, start: Int = 0,
+                         observe: ((LinearInput, Matrix) -> Void)? = nil) {
         let c = configuration
         let eps = Float(c.rmsNormEps)
         // Attention: x → RMSNorm → q, k, v → RoPE → causal GQA → o_proj → residual.
         let x = Kernels.rmsNorm(hidden, weight: w.inputNorm, eps: eps)
+        observe?(.attention, x)
         var q = Kernels.linear(x, weight: w.q, outputs: c.headCount * c.headDim, bias: w.qBias)
         var k = Kernels.linear(x, weight: w.k, outputs: c.kvHeadCount * c.headDim, bias: w.kBias)
         let v = Kernels.linear(x, weight: w.v, outputs: c.kvHeadCount * c.headDim, bias: w.vBias)
         rotary.apply(&q, heads: c.headCount, headDim: c.headDim, start: start)
         rotary.apply(&k, heads: c.kvHeadCount, headDim: c.headDim, start: start)
         let attended = Attention.causal(q: q, k: k, v: v, heads: c.headCount, kvHeads: c.kvHeadCount, headDim: c.headDim)
+        observe?(.attentionOutput, attended)
         let projected = Kernels.linear(attended, weight: w.o, outputs: c.hiddenSize, bias: w.oBias)
         for i in hidden.values.indices { hidden.values[i] += projected.values[i] }
         // MLP: x → RMSNorm → silu(gate) · up → down → residual.
         let y = Kernels.rmsNorm(hidden, weight: w.postAttentionNorm, eps: eps)
+        observe?(.mlp, y)
         var gate = Kernels.linear(y, weight: w.gate, outputs: c.intermediateSize, bias: w.gateBias)
         let up = Kernels.linear(y, weight: w.up, outputs: c.intermediateSize, bias: w.upBias)
         Kernels.swiglu(&gate, up)
+        observe?(.mlpHidden, gate)
         let down = Kernels.linear(gate, weight: w.down, outputs: c.hiddenSize, bias: w.downBias)
         for i in hidden.values.indices { hidden.values[i] += down.values[i] }
     }
@@ -143,7 +153,7 @@ public final class LlamaModel: Sendable {
     }
 
     /// Weights per block (matrices only), for memory and FLOP estimates.
-    static func blockParameterCount(_ c: LlamaConfiguration) -> Int {
+    public static func blockParameterCount(_ c: LlamaConfiguration) -> Int {
         let attention = c.hiddenSize * (c.headCount + 2 * c.kvHeadCount) * c.headDim + c.headCount * c.headDim * c.hiddenSize
         return attention + 3 * c.hiddenSize * c.intermediateSize
     }

@@ -22,7 +22,7 @@ final class BPEModel: @unchecked Sendable {
     private let merges: MergeTable
     private let ignoreMerges: Bool
     private let fuseUnknown: Bool
-    private let unknownID: UInt32?
+    let unknownID: UInt32?
     /// Whole-word vocabulary lookups for `ignore_merges`, keyed by the word's bytes (raw bytes
     /// for byte-level models).
     private let wordIDs: ByteStringMap<UInt32>
@@ -32,7 +32,7 @@ final class BPEModel: @unchecked Sendable {
     private let asciiIDs: [UInt32?]
     private let characterIDs: [UInt32: UInt32]
     /// `<0xNN>` ids (nil when `byte_fallback` is off or a byte token is missing).
-    private let byteFallbackIDs: [UInt32?]?
+    let byteFallbackIDs: [UInt32?]?
 
     private let cacheLock = NSLock()
     /// Guarded by `cacheLock` (so the per-access exclusivity check is redundant and off).

@@ -96,6 +96,13 @@ public struct Tokenizer: Sendable {
     public var addsBOS: Bool { core.addsBOS }
     /// Whether `encode(_:addSpecialTokens: true)` puts the EOS token last.
     public var addsEOS: Bool { core.addsEOS }
+    /// The model's `unk_token` id, or nil when it has none.
+    public var unknownTokenID: Int? { core.model.unknownID.map(Int.init) }
+    /// The `<0xNN>` tokens that byte fallback produces for characters outside the vocabulary
+    /// (empty for byte-level and fallback-free vocabularies).
+    public var byteFallbackTokenIDs: Set<Int> {
+        Set((core.model.byteFallbackIDs ?? []).compactMap { $0.map(Int.init) })
+    }
     /// What tokenizer_config.json said (empty when there was none).
     public var configuration: TokenizerConfiguration { core.configuration }
 

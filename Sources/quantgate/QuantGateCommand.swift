@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import QuantGateTensors
 
 /// The `quantgate` root command: parses, runs one subcommand, and maps every outcome to an exit code.
 @main
@@ -11,7 +12,7 @@ struct QuantGateCommand: ParsableCommand {
             Exit codes: 0 success, 1 gate failed, 2 usage or input error, 3 internal error.
             """,
         version: QuantGateVersion.string,
-        subcommands: [InspectCommand.self, EvalCommand.self, BenchCommand.self])
+        subcommands: [InspectCommand.self, CalibrateCommand.self, EvalCommand.self, BenchCommand.self])
 
     static func main() {
         do {
@@ -31,7 +32,3 @@ struct QuantGateCommand: ParsableCommand {
     }
 }
 
-/// The tool's version, reported by `--version` and recorded in artefacts' provenance.
-enum QuantGateVersion {
-    static let string = "0.1.0"
-}

@@ -1,0 +1,146 @@
+import Dispatch
+import QuantGateModel
+import QuantGateTensors
+
+/// Replaces a block's weights once its input statistics are known (GPTQ, AWQ). Block `k + 1` is
+/// then calibrated on what the replaced block `k` outputs.
+public protocol BlockQuantizer {
+    /// - Parameters:
+    ///   - layer: the block index.
+    ///   - weights: the block's current weights.
+    ///   - statistics: its input statistics, measured on the outputs of the already replaced blocks.
+    ///   - inputs: the hidden states entering the block, one `[L, hidden]` matrix per window.
+    /// - Returns: replacement weights, or nil to keep `weights`.
+    func quantize(layer: Int, weights: LlamaBlockWeights, statistics: BlockStatistics, inputs: [Matrix]) throws
+        -> LlamaBlockWeights?
+}
+
+/// Where a calibration run is, for progress displays.
+public struct CalibrationProgress: Sendable {
+    /// The block being run and the number of blocks.
+    public var layer: Int, layers: Int
+    /// Windows done in this block's pass and windows per pass.
+    public var window: Int, windows: Int
+    /// Tokens through blocks so far (a token through every block counts once) and the total to do.
+    public var tokensDone: Double, tokensTotal: Double
+    /// Seconds since the run began.
+    public var seconds: Double
+}
+
+/// Calibration failures that are not the input's fault.
+public enum CalibrationError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// A block produced NaN or infinite activations.
+    case nonFinite(layer: Int)
+    /// No windows to run.
+    case noWindows
+
+    public var description: String {
+        switch self {
+        case .nonFinite(let layer):
+            "model.layers.\(layer) produced NaN or infinite activations on the calibration data"
+        case .noWindows: "no calibration windows: the data hold no tokens"
+        }
+    }
+}
+
+/// Runs calibration windows through a model one decoder block at a time and measures every
+/// Linear's input.
+///
+/// Memory holds the hidden states of all windows for one block, plus that block's weights
+/// (streamed from the checkpoint unless the model keeps them resident). Without a quantizer each
+/// block runs once, measuring as it goes. With one (sequential mode), block `k` first runs to
+/// measure its inputs, the quantizer replaces its weights, and it runs again with the new weights
+/// to produce the inputs of block `k + 1`.
+public final class Calibrator {
+    public let model: LlamaModel
+    /// Whether to accumulate `XᵀX` (GPTQ) besides the per-channel statistics.
+    public let collectHessian: Bool
+    /// Block passes run so far (one block over all windows counts one); a cache hit runs none.
+    public private(set) var blockPasses = 0
+    /// Seconds spent accumulating Hessians, for the benchmark.
+    public private(set) var hessianSeconds = 0.0
+
+    public init(model: LlamaModel, collectHessian: Bool) {
+        self.model = model
+        self.collectHessian = collectHessian
+    }
+
+    /// Calibrates on `windows` (token ids, each run from position 0), handing each block's
+    /// statistics to `sink` in block order.
+    /// - Throws: ``CalibrationError``, the model's errors (a token outside the vocabulary, a window
+    ///   longer than the sliding window), or what `quantizer` or `sink` throw.
+    public func run(windows: [[Int]], quantizer: (any BlockQuantizer)? = nil,
+                    progress: ((CalibrationProgress) -> Void)? = nil,
+                    sink: (BlockStatistics) throws -> Void) throws {
+        guard !windows.isEmpty, windows.allSatisfy({ !$0.isEmpty }) else { throw CalibrationError.noWindows }
+        let c = model.configuration
+        if let window = c.slidingWindow, let longest = windows.map(\.count).max(), longest > window {
+            throw ModelError.unsupportedSetting(
+                file: "config.json", field: "sliding_window", value: "\(window) (calibration windows of \(longest) tokens)",
+                supported: ["--seq-len of at most sliding_window"])
+        }
+        let started = DispatchTime.now().uptimeNanoseconds
+        let tokensPerPass = Double(windows.reduce(0) { $0 + $1.count })
+        let passesPerBlock = quantizer == nil ? 1.0 : 2.0
+        let tokensTotal = tokensPerPass * Double(c.layerCount) * passesPerBlock
+        var tokensDone = 0.0
+        func report(layer: Int, window: Int) {
+            guard let progress else { return }
+            progress(CalibrationProgress(
+                layer: layer, layers: c.layerCount, window: window, windows: windows.count,
+                tokensDone: tokensDone, tokensTotal: tokensTotal,
+                seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9))
+        }
+
+        var hidden = try windows.map { try model.embed($0) }
+        for layer in 0..<c.layerCount {
+            var weights = try model.blockWeights(layer)
+            var accumulators = LinearInput.allCases.map { ChannelAccumulator(width: $0.width(c), hessian: collectHessian) }
+            var output = ChannelAccumulator(width: c.hiddenSize, hessian: false)
+            let observe: (LinearInput, Matrix) -> Void = { point, x in accumulators[point.rawValue].add(x) }
+            if quantizer == nil {
+                for w in hidden.indices {
+                    model.runBlock(weights: weights, hidden: &hidden[w], observe: observe)
+                    try check(hidden[w], layer: layer)
+                    output.add(hidden[w])
+                    tokensDone += Double(hidden[w].rows)
+                    report(layer: layer, window: w + 1)
+                }
+                blockPasses += 1
+            } else if let quantizer {
+                for w in hidden.indices {
+                    var scratch = hidden[w]
+                    model.runBlock(weights: weights, hidden: &scratch, observe: observe)
+                    tokensDone += Double(scratch.rows)
+                    report(layer: layer, window: w + 1)
+                }
+                blockPasses += 1
+                let measured = statistics(layer: layer, accumulators, output: output)
+                if let replaced = try quantizer.quantize(layer: layer, weights: weights, statistics: measured, inputs: hidden) {
+                    weights = replaced
+                }
+                for w in hidden.indices {
+                    model.runBlock(weights: weights, hidden: &hidden[w])
+                    try check(hidden[w], layer: layer)
+                    output.add(hidden[w])
+                    tokensDone += Double(hidden[w].rows)
+                    report(layer: layer, window: w + 1)
+                }
+                blockPasses += 1
+            }
+            hessianSeconds += accumulators.reduce(0) { $0 + $1.hessianSeconds }
+            try sink(statistics(layer: layer, accumulators, output: output))
+        }
+    }
+
+    private func statistics(layer: Int, _ accumulators: [ChannelAccumulator], output: ChannelAccumulator) -> BlockStatistics {
+        BlockStatistics(
+            layer: layer,
+            inputs: LinearInput.allCases.map { LinearInputStatistics(point: $0, statistics: accumulators[$0.rawValue].finish()) },
+            output: output.finish())
+    }
+
+    private func check(_ hidden: Matrix, layer: Int) throws {
+        guard hidden.values.allSatisfy(\.isFinite) else { throw CalibrationError.nonFinite(layer: layer) }
+    }
+}

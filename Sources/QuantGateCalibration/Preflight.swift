@@ -1,0 +1,68 @@
+import CBLAS
+import Dispatch
+import QuantGateModel
+
+/// What a calibration run will cost, estimated before running it: peak memory by part, the cache
+/// file's size, and the time at speeds measured on this machine.
+public struct Preflight: Codable, Sendable, Equatable {
+    /// Hidden states of every window for one block (f32).
+    public var hiddenStateBytes: Int
+    /// Converted f32 weights held at once: embeddings, output head, and every block when the model
+    /// keeps them resident, else one block.
+    public var weightBytes: Int
+    /// One window's activations inside a block.
+    public var activationBytes: Int
+    /// Statistics accumulators for one block (the f64 Hessian sums dominate when collected).
+    public var accumulatorBytes: Int
+    /// The HDF5 statistics file.
+    public var cacheFileBytes: Int
+    /// Estimated seconds for the forward passes and for the Hessian accumulation.
+    public var forwardSeconds: Double, hessianSeconds: Double
+    /// Measured rates the estimate rests on.
+    public var forwardTokensPerSecond: Double, syrkGFLOPS: Double
+
+    public var peakBytes: Int { hiddenStateBytes + weightBytes + activationBytes + accumulatorBytes }
+    public var seconds: Double { forwardSeconds + hessianSeconds }
+
+    /// - Parameters:
+    ///   - forwardTokensPerSecond: whole-model forward speed measured on this machine (``FitCheck``).
+    ///   - sequential: whether a quantizer runs between blocks (each block then runs twice).
+    public static func estimate(model: LlamaModel, set: CalibrationSet, hessian: Bool, sequential: Bool,
+                                forwardTokensPerSecond: Double) -> Preflight {
+        let c = model.configuration
+        let tokens = set.tokenCount
+        let length = set.windows.map(\.count).max() ?? 0
+        let widths = LinearInput.allCases.map { $0.width(c) }
+        let blockWeights = LlamaModel.blockParameterCount(c) * 4
+        let outerWeights = c.vocabSize * c.hiddenSize * 4 * (c.tieWordEmbeddings ? 1 : 2)
+        let kv = c.kvHeadCount * c.headDim
+        let activations = length * (6 * c.hiddenSize + 2 * kv + 2 * c.intermediateSize + min(length, 128)) * 4
+            + (sequential ? length * c.hiddenSize * 4 : 0)
+        let accumulator = widths.reduce(0) { $0 + $1 * 20 + (hessian ? $1 * $1 * 12 : 0) } + c.hiddenSize * 20
+        let perLayerFile = widths.reduce(0) { $0 + $1 * 12 + (hessian ? $1 * $1 * 4 : 0) } + c.hiddenSize * 12
+        let syrk = hessian ? measureSyrkGFLOPS(width: c.hiddenSize, rows: max(length, 1)) : 0
+        let hessianFLOPs = Double(widths.reduce(0) { $0 + $1 * $1 }) * Double(tokens) * Double(c.layerCount)
+        return Preflight(
+            hiddenStateBytes: tokens * c.hiddenSize * 4,
+            weightBytes: outerWeights + blockWeights * (model.keepsBlocksResident ? c.layerCount : 1),
+            activationBytes: activations,
+            accumulatorBytes: accumulator,
+            cacheFileBytes: perLayerFile * c.layerCount + tokens * 4 + 4096,
+            forwardSeconds: Double(tokens) * (sequential ? 2 : 1) / max(forwardTokensPerSecond, 1e-9),
+            hessianSeconds: hessian ? hessianFLOPs / (syrk * 1e9) : 0,
+            forwardTokensPerSecond: forwardTokensPerSecond, syrkGFLOPS: syrk)
+    }
+
+    /// `ssyrk` GFLOP/s (n² · rows multiply-adds counted as n(n+1)·rows FLOPs) on one `[rows, width]` matrix.
+    static func measureSyrkGFLOPS(width: Int, rows: Int) -> Double {
+        let x = [Float](repeating: 0.5, count: width * rows)
+        var c = [Float](repeating: 0, count: width * width)
+        var best = Double.infinity
+        for _ in 0..<3 {
+            let started = DispatchTime.now().uptimeNanoseconds
+            cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, Int32(width), Int32(rows), 1, x, Int32(width), 0, &c, Int32(width))
+            best = min(best, Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
+        }
+        return Double(width) * Double(width + 1) * Double(rows) / max(best, 1e-9) / 1e9
+    }
+}

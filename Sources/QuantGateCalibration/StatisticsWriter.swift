@@ -1,0 +1,120 @@
+import Crypto
+import Foundation
+import QuantGateModel
+import QuantGateTensors
+
+/// Writes a statistics file block by block, as the calibrator yields them, to `PATH.partial` and
+/// renames it to `PATH` in ``finish()``: an interrupted run never leaves a file that looks complete.
+public final class StatisticsWriter {
+    public let path: String
+    private let partialPath: String
+    private let file: HDF5File
+    private let configuration: LlamaConfiguration
+    private let hessian: Bool
+    private var checksum = SHA256()
+    private var nextLayer = 0
+    private var finished = false
+
+    /// Creates the partial file with the run's attributes and windows.
+    /// - Throws: ``HDF5Error`` when the file cannot be created.
+    public init(path: String, key: CalibrationKey, set: CalibrationSet, configuration: LlamaConfiguration) throws {
+        self.path = path
+        partialPath = path + ".partial"
+        self.configuration = configuration
+        hessian = key.hessian
+        file = try HDF5File.create(partialPath)
+        do {
+            let attributes: [(String, HDF5Attribute)] = [
+                ("format", .string(StatisticsLayout.format)),
+                ("format_version", .integer(StatisticsLayout.formatVersion)),
+                ("tool_version", .string(key.toolVersion)),
+                ("model_hash", .string(key.modelHash)),
+                ("data_hash", .string(key.dataHash)),
+                ("data", .string(set.sources.joined(separator: "; "))),
+                ("sequences", .integer(Int64(key.sequences))),
+                ("sequence_length", .integer(Int64(key.sequenceLength))),
+                ("seed", .integer(Int64(bitPattern: key.seed))),
+                ("windows", .integer(Int64(set.windows.count))),
+                ("tokens", .integer(Int64(set.tokenCount))),
+                ("hessian", .integer(key.hessian ? 1 : 0)),
+                ("mode", .string(key.mode)),
+                ("layers", .integer(Int64(configuration.layerCount))),
+                ("hidden_size", .integer(Int64(configuration.hiddenSize))),
+                ("intermediate_size", .integer(Int64(configuration.intermediateSize))),
+            ]
+            for (name, value) in attributes { try file.setAttribute(name, value) }
+            let width = set.windows[0].count
+            precondition(set.windows.allSatisfy { $0.count == width }, "calibration windows of unequal length")
+            try writeDataset(StatisticsLayout.tokens, int32s: set.windows.flatMap { $0.map { Int32($0) } },
+                             shape: [set.windows.count, width])
+        } catch {
+            try? FileManager.default.removeItem(atPath: partialPath)
+            throw error
+        }
+    }
+
+    deinit {
+        if !finished { try? FileManager.default.removeItem(atPath: partialPath) }
+    }
+
+    /// Appends the next block's statistics (blocks arrive in order).
+    public func append(_ block: BlockStatistics) throws {
+        precondition(block.layer == nextLayer, "statistics of block \(block.layer) arrived, expected \(nextLayer)")
+        for input in block.inputs {
+            let group = StatisticsLayout.group(layer: block.layer, input.point)
+            try writeGroup(group, input.statistics, withHessian: hessian)
+            try file.setAttribute("input", .string(StatisticsLayout.inputName(input.point)), on: group)
+            for stem in input.point.linears.dropFirst() {
+                try file.link(StatisticsLayout.linearGroup(layer: block.layer, stem), to: group)
+            }
+        }
+        try writeGroup(StatisticsLayout.output(layer: block.layer), block.output, withHessian: false)
+        nextLayer += 1
+    }
+
+    /// Records the checksum, closes and renames the file into place.
+    /// - Throws: when blocks are missing or the rename fails.
+    public func finish() throws {
+        precondition(nextLayer == configuration.layerCount, "\(nextLayer) of \(configuration.layerCount) blocks written")
+        let digest = checksum.finalize().map { String(format: "%02x", $0) }.joined()
+        try file.setAttribute("content_sha256", .string(digest))
+        file.close()
+        if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
+        try FileManager.default.moveItem(atPath: partialPath, toPath: path)
+        finished = true
+    }
+
+    private func writeGroup(_ group: String, _ statistics: ChannelStatistics, withHessian: Bool) throws {
+        try file.createGroup(group)
+        try file.setAttribute("tokens", .integer(Int64(statistics.tokens)), on: group)
+        let vectors = [statistics.meanAbs, statistics.maxAbs, statistics.meanSquare]
+        for (name, values) in zip(StatisticsLayout.channelDatasets, vectors) {
+            try writeDataset("\(group)/\(name)", floats: values, shape: [values.count])
+        }
+        if withHessian, let matrix = statistics.hessian {
+            try writeDataset("\(group)/\(StatisticsLayout.hessian)", floats: matrix, shape: [statistics.width, statistics.width])
+        }
+    }
+
+    private func writeDataset(_ name: String, floats values: [Float], shape: [Int]) throws {
+        try file.write(name, floats: values, shape: shape)
+        StatisticsChecksum.add(name, values.map { $0.bitPattern.littleEndian }, to: &checksum)
+    }
+
+    private func writeDataset(_ name: String, int32s values: [Int32], shape: [Int]) throws {
+        try file.write(name, int32s: values, shape: shape)
+        StatisticsChecksum.add(name, values.map { UInt32(bitPattern: $0).littleEndian }, to: &checksum)
+    }
+}
+
+/// The content checksum: SHA-256 over every dataset in write order, each as its name's length and
+/// UTF-8 bytes, its element count, then its elements as 32-bit little-endian words.
+enum StatisticsChecksum {
+    static func add(_ name: String, _ words: [UInt32], to hasher: inout SHA256) {
+        func add(_ value: Int64) { withUnsafeBytes(of: value.littleEndian) { hasher.update(bufferPointer: $0) } }
+        add(Int64(name.utf8.count))
+        hasher.update(data: Data(name.utf8))
+        add(Int64(words.count))
+        words.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+    }
+}

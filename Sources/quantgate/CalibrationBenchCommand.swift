@@ -1,0 +1,61 @@
+import ArgumentParser
+import Foundation
+import QuantGateCalibration
+import QuantGateModel
+import QuantGateTokenizer
+
+/// `quantgate bench calibrate MODEL`.
+struct CalibrationBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "calibrate",
+        abstract: "Calibration tokens/s next to the plain forward pass, and Hessian GFLOP/s next to raw ssyrk.",
+        discussion: """
+            The same windows of the built-in prose set go through the model three ways: the plain block-by-block \
+            forward pass, the calibrator without Hessians, and with them. Best of --repeat after a warm-up. \
+            Goals: calibration overhead ≤ 25 % without Hessians; Hessian accumulation ≥ 50 % of raw ssyrk.
+            """)
+
+    @Argument(help: "A model directory.")
+    var model: String
+
+    @Option(help: "Windows per run.")
+    var samples = 8
+
+    @Option(name: .customLong("seq-len"), help: "Tokens per window.")
+    var seqLen = 512
+
+    @Option(name: .customLong("repeat"), help: "Timed repeats of each way.")
+    var repeats = 2
+
+    @Flag(help: "Print JSON instead of text.")
+    var json = false
+
+    func validate() throws {
+        guard samples >= 1 && samples <= 4096 else { throw ValidationError("--samples must be in 1...4096") }
+        guard seqLen >= 2 && seqLen <= 1 << 16 else { throw ValidationError("--seq-len must be in 2...65536") }
+        guard repeats >= 1 && repeats <= 100 else { throw ValidationError("--repeat must be in 1...100") }
+    }
+
+    func run() throws {
+        let directory = try ModelDirectory(path: model)
+        let tokenizer = try Tokenizer(directory: model)
+        let set = try CalibrationSet.load(sources: [.builtin(.prose)], tokenizer: tokenizer,
+                                          vocabularySize: directory.configuration.vocabSize,
+                                          sequences: samples, length: seqLen, seed: 0)
+        let network = try LlamaModel(directory: directory)
+        let result = try CalibrationBenchmark.run(model: network, windows: set.windows, repeats: repeats)
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(result), as: UTF8.self))
+            return
+        }
+        print("calibration over \(set.windows.count) windows × \(seqLen) tokens (\(result.tokens) tokens), best of \(repeats)")
+        print(String(format: "forward pass            %8.0f tokens/s", result.forwardTokensPerSecond))
+        print(String(format: "calibrate, no Hessian   %8.0f tokens/s   overhead %+.1f%% (goal ≤ +25%%)",
+                     result.calibrationTokensPerSecond, 100 * result.overhead))
+        print(String(format: "calibrate, Hessian      %8.0f tokens/s", result.calibrationWithHessianTokensPerSecond))
+        print(String(format: "Hessian accumulation    %8.1f GFLOP/s  raw ssyrk %.1f GFLOP/s  ratio %.2f (goal ≥ 0.5)",
+                     result.hessianGFLOPS, result.rawSyrkGFLOPS, result.hessianRatio))
+    }
+}
