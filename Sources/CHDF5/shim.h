@@ -13,6 +13,7 @@ static inline hid_t qg_h5p_link_create(void) { return H5P_LINK_CREATE; }
 static inline hid_t qg_h5s_all(void) { return H5S_ALL; }
 static inline unsigned qg_h5f_acc_trunc(void) { return H5F_ACC_TRUNC; }
 static inline unsigned qg_h5f_acc_rdonly(void) { return H5F_ACC_RDONLY; }
+static inline unsigned qg_h5f_acc_rdwr(void) { return H5F_ACC_RDWR; }
 static inline hid_t qg_h5t_ieee_f32le(void) { return H5T_IEEE_F32LE; }
 static inline hid_t qg_h5t_ieee_f64le(void) { return H5T_IEEE_F64LE; }
 static inline hid_t qg_h5t_std_i32le(void) { return H5T_STD_I32LE; }

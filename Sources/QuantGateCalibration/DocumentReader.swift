@@ -80,11 +80,11 @@ enum DocumentReader {
                 throw CalibrationDataError.invalidRecord(path: path, line: number, reason: "is not valid JSON")
             }
             guard record.object != nil else {
-                throw CalibrationDataError.invalidRecord(path: path, line: number, reason: "is a JSON \(record.kind), not an object")
+                throw CalibrationDataError.invalidRecord(path: path, line: number, reason: "is \(record.kind), not a JSON object")
             }
             if let value = record[field] {
                 guard let string = value.string else {
-                    throw CalibrationDataError.invalidRecord(path: path, line: number, reason: "field '\(field)' is a \(value.kind), not a string")
+                    throw CalibrationDataError.invalidRecord(path: path, line: number, reason: "field '\(field)' is \(value.kind), not a string")
                 }
                 documents.append(string)
             } else if let messages = record["messages"] {
@@ -101,7 +101,7 @@ enum DocumentReader {
     /// `role: content` per message, one per line; content is a string or a list of `{"text": …}` parts.
     private static func joinMessages(_ messages: JSONValue, path: String, line: Int) throws -> String {
         guard let list = messages.array else {
-            throw CalibrationDataError.invalidRecord(path: path, line: line, reason: "'messages' is a \(messages.kind), not a list")
+            throw CalibrationDataError.invalidRecord(path: path, line: line, reason: "'messages' is \(messages.kind), not a list")
         }
         return try list.enumerated().map { index, message in
             guard let role = message["role"]?.string else {
