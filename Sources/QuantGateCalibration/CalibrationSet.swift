@@ -17,9 +17,11 @@ public struct CalibrationSet: Sendable {
     public var diagnostics: DataDiagnostics
 
     /// Reads, tokenizes and samples the data.
+    /// - Parameter names: how to name the data in reports (e.g. the `--data` values as typed, where a
+    ///   directory stands for its files); the sources' own descriptions by default.
     /// - Throws: ``CalibrationDataError`` naming the file at fault, or when there are no tokens at all.
-    public static func load(sources: [CalibrationDataSource], tokenizer: Tokenizer, vocabularySize: Int,
-                            sequences: Int, length: Int, seed: UInt64) throws -> CalibrationSet {
+    public static func load(sources: [CalibrationDataSource], names: [String]? = nil, tokenizer: Tokenizer,
+                            vocabularySize: Int, sequences: Int, length: Int, seed: UInt64) throws -> CalibrationSet {
         precondition(sequences > 0 && length > 0)
         let input = try DocumentReader.read(sources, tokenizer: tokenizer, vocabularySize: vocabularySize)
         let windows: [[Int]], available: Int, tokensAvailable: Int
@@ -52,7 +54,7 @@ public struct CalibrationSet: Sendable {
             requested: sequences * length, tokenizer: tokenizer, notes: notes)
         return CalibrationSet(
             windows: windows, requestedSequences: sequences, requestedLength: length, seed: seed,
-            sources: sources.map(\.description), dataHash: hash(windows), diagnostics: diagnostics)
+            sources: names ?? sources.map(\.description), dataHash: hash(windows), diagnostics: diagnostics)
     }
 
     /// SHA-256 of the windows, as ``dataHash`` describes.

@@ -83,7 +83,7 @@ struct CalibrateCommand: ParsableCommand {
         }
         let tokenizer = try Tokenizer(directory: model)
         let sources = try data.flatMap { try CalibrationDataSource.parse($0, field: field) }
-        let set = try CalibrationSet.load(sources: sources, tokenizer: tokenizer, vocabularySize: c.vocabSize,
+        let set = try CalibrationSet.load(sources: sources, names: data, tokenizer: tokenizer, vocabularySize: c.vocabSize,
                                           sequences: samples, length: seqLen, seed: seed)
         var report = CalibrationReport(set: set)
         for line in set.diagnostics.notes { note(line) }
