@@ -104,7 +104,7 @@ struct CalibrateCommand: ParsableCommand {
             if fit.isFar {
                 note(String(format: "the model's perplexity on the calibration data (%.1f) is %.1f× its perplexity on %@ (%.1f): "
                             + "the data are far from the model's own text; calibrate on data like what it will serve",
-                            fit.calibrationPerplexity, fit.ratio, fit.reference, fit.referencePerplexity))
+                            fit.calibrationPerplexity, fit.ratio, CalibrationReport.relative(fit.reference), fit.referencePerplexity))
             }
             report.preflight = Preflight.estimate(model: network, set: set, hessian: !noHessian, sequential: false,
                                                   forwardTokensPerSecond: fit.tokensPerSecond)

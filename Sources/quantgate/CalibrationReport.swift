@@ -41,7 +41,7 @@ struct CalibrationReport: Encodable {
                             100 * d.unknownShare, 100 * d.byteFallbackShare, d.duplicateWindows))
         if let fit {
             lines.append(String(format: "fit         perplexity %.2f on the data vs %.2f on %@ (%.2f×%@)",
-                                fit.calibrationPerplexity, fit.referencePerplexity, fit.reference, fit.ratio,
+                                fit.calibrationPerplexity, fit.referencePerplexity, Self.relative(fit.reference), fit.ratio,
                                 fit.isFar ? ", FAR from the model's text" : ""))
         }
         if let p = preflight {
@@ -61,6 +61,12 @@ struct CalibrationReport: Encodable {
             lines.append("done        nothing to compute → \(output)")
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// `path` relative to the working directory when it lies below it.
+    static func relative(_ path: String) -> String {
+        let base = FileManager.default.currentDirectoryPath + "/"
+        return path.hasPrefix(base) ? String(path.dropFirst(base.count)) : path
     }
 
     static func bytes(_ count: Int) -> String {
