@@ -33,6 +33,10 @@ let package = Package(
         .target(name: "QuantGateTokenizer"),
         .target(name: "QuantGateModel", dependencies: ["QuantGateTensors", "QuantGateSafetensors", "CBLAS"]),
         .target(name: "QuantGateEval", dependencies: ["QuantGateModel", "QuantGateTokenizer"]),
+        .target(name: "QuantGateFormats", dependencies: ["CKernels"], path: "Formats", exclude: ["README.md"]),
+        .target(
+            name: "QuantGateQuantize",
+            dependencies: ["QuantGateFormats", "QuantGateCalibration", "QuantGateModel", "QuantGateTokenizer", "QuantGateTensors", "CKernels"]),
         .target(
             name: "QuantGateCalibration",
             dependencies: [
@@ -44,14 +48,15 @@ let package = Package(
         .executableTarget(
             name: "quantgate",
             dependencies: [
-                "QuantGateCalibration", "QuantGateEval", "QuantGateModel", "QuantGateSafetensors", "QuantGateTensors",
-                "QuantGateTokenizer",
+                "QuantGateCalibration", "QuantGateEval", "QuantGateFormats", "QuantGateModel", "QuantGateQuantize",
+                "QuantGateSafetensors", "QuantGateTensors", "QuantGateTokenizer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
         // MARK: - Tests (fixtures live in Tests/Fixtures and are found from #filePath)
         .target(name: "QuantGateTestSupport", dependencies: ["QuantGateTensors"], path: "Tests/TestSupport"),
-        .testTarget(name: "CKernelsTests", dependencies: ["CKernels", "QuantGateTensors", "QuantGateTestSupport"]),
+        .testTarget(
+            name: "CKernelsTests", dependencies: ["CKernels", "QuantGateTensors", "QuantGateSafetensors", "QuantGateTestSupport"]),
         .testTarget(name: "SystemLibrariesTests", dependencies: ["CBLAS", "CHDF5"]),
         .testTarget(name: "QuantGateTensorsTests", dependencies: ["QuantGateTensors", "QuantGateTestSupport"]),
         .testTarget(
@@ -60,6 +65,10 @@ let package = Package(
         .testTarget(name: "QuantGateTokenizerTests", dependencies: ["QuantGateTokenizer", "QuantGateTensors", "QuantGateTestSupport"]),
         .testTarget(name: "QuantGateModelTests", dependencies: ["QuantGateModel", "QuantGateTestSupport"]),
         .testTarget(name: "QuantGateEvalTests", dependencies: ["QuantGateEval", "QuantGateTestSupport"]),
+        .testTarget(
+            name: "QuantGateQuantizeTests",
+            dependencies: ["QuantGateQuantize", "QuantGateFormats", "QuantGateModel", "QuantGateTokenizer", "QuantGateTestSupport"]),
+        .testTarget(name: "QuantGateFormatsTests", dependencies: ["QuantGateFormats", "QuantGateTestSupport", "CKernels"]),
         .testTarget(
             name: "QuantGateCalibrationTests",
             dependencies: ["QuantGateCalibration", "QuantGateModel", "QuantGateTokenizer", "QuantGateTestSupport", "CHDF5"]),

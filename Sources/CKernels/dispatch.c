@@ -16,7 +16,7 @@ int qg_cpu_has_avx2_f16c(void) {
 /// 1 = SIMD, 0 = reference, −1 = not probed yet. Racing first calls all compute the same value.
 static int use_simd = -1;
 
-static int simd_enabled(void) {
+int qg_simd_enabled(void) {
     int state = __atomic_load_n(&use_simd, __ATOMIC_RELAXED);
     if (state < 0) {
         const char *force = getenv("QG_FORCE_REFERENCE");
@@ -27,11 +27,11 @@ static int simd_enabled(void) {
     return state;
 }
 
-const char *qg_numerics_variant(void) { return simd_enabled() ? "avx2+f16c" : "reference"; }
+const char *qg_numerics_variant(void) { return qg_simd_enabled() ? "avx2+f16c" : "reference"; }
 
 #define QG_DISPATCH(name, src_t, dst_t)                                              \
     void name(const src_t *restrict src, dst_t *restrict dst, int64_t n) {        \
-        if (simd_enabled()) name##_avx2(src, dst, n); else name##_ref(src, dst, n); \
+        if (qg_simd_enabled()) name##_avx2(src, dst, n); else name##_ref(src, dst, n); \
     }
 
 QG_DISPATCH(qg_f16_to_f32, uint16_t, float)

@@ -96,6 +96,55 @@ public struct Tokenizer: Sendable {
     public var addsBOS: Bool { core.addsBOS }
     /// Whether `encode(_:addSpecialTokens: true)` puts the EOS token last.
     public var addsEOS: Bool { core.addsEOS }
+    /// How text is split before BPE, by the recipes other tools name: llama.cpp's `tokenizer.ggml.pre`
+    /// and `tokenizer.ggml.model` follow from it.
+    public enum PreTokenization: String, Sendable {
+        /// GPT-2's regex (a `ByteLevel` pre-tokenizer with `use_regex`).
+        case gpt2
+        /// Llama 3's regex, then byte-level.
+        case llama3
+        /// Qwen 2's regex (single digits), then byte-level.
+        case qwen2
+        /// SentencePiece style: `Metaspace` (or no pre-tokenizer) with `▁` for spaces.
+        case sentencePiece
+        /// Anything else.
+        case other
+    }
+
+    /// This tokenizer's ``PreTokenization``.
+    public var preTokenization: PreTokenization {
+        for step in core.preTokenizer.steps {
+            switch step {
+            case .split(.gpt2): return .gpt2
+            case .split(.llama3): return .llama3
+            case .split(.qwen2): return .qwen2
+            case .byteLevel(_, useRegex: true): return .gpt2
+            case .metaspace: return .sentencePiece
+            default: continue
+            }
+        }
+        return core.preTokenizer.steps.isEmpty && !core.model.isByteLevel ? .sentencePiece : .other
+    }
+
+    /// The tokenizer.json `pre_tokenizer` object (as JSON text) of a byte-level recipe, for tools that
+    /// rebuild a tokenizer.json from another format's vocabulary; nil for the others.
+    public static func byteLevelPreTokenizerJSON(_ kind: PreTokenization) -> String? {
+        func split(_ regex: String) -> String {
+            let escaped = String(decoding: try! JSONEncoder().encode(regex), as: UTF8.self)
+            return #"{"type":"Sequence","pretokenizers":[{"type":"Split","pattern":{"Regex":"# + escaped
+                + #"},"behavior":"Isolated","invert":false},{"type":"ByteLevel","add_prefix_space":false,"trim_offsets":true,"use_regex":false}]}"#
+        }
+        switch kind {
+        case .gpt2: return #"{"type":"ByteLevel","add_prefix_space":false,"trim_offsets":true,"use_regex":true}"#
+        case .llama3: return split(SplitPattern.llama3Regex)
+        case .qwen2: return split(SplitPattern.qwen2Regex)
+        case .sentencePiece, .other: return nil
+        }
+    }
+
+    /// Whether tokens are byte-level (GPT-2's byte alphabet) rather than SentencePiece pieces.
+    public var isByteLevel: Bool { core.model.isByteLevel }
+
     /// The model's `unk_token` id, or nil when it has none.
     public var unknownTokenID: Int? { core.model.unknownID.map(Int.init) }
     /// The `<0xNN>` tokens that byte fallback produces for characters outside the vocabulary

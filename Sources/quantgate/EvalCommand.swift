@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import QuantGateEval
 import QuantGateModel
+import QuantGateQuantize
 import QuantGateTokenizer
 
 /// `quantgate eval MODEL --text FILE`: perplexity with its standard error.
@@ -20,7 +21,7 @@ struct EvalCommand: ParsableCommand {
             The standard error is ppl · sqrt(var(nll) / (n − 1)) over scored tokens, as llama-perplexity prints it.
             """)
 
-    @Argument(help: "A model directory (config.json, safetensors weights, tokenizer.json).")
+    @Argument(help: "A model directory (config.json, safetensors weights, tokenizer.json) or a .gguf file.")
     var model: String
 
     @Option(help: "The UTF-8 text to score.")
@@ -48,12 +49,20 @@ struct EvalCommand: ParsableCommand {
         guard FileManager.default.fileExists(atPath: model) else {
             throw InputError(description: "\(model): no such file or directory")
         }
-        let directory = try ModelDirectory(path: model)
-        let tokenizer = try Tokenizer(directory: model)
         let runner = PerplexityRun(protocolKind: protocolKind, context: ctx, stride: stride, force: force)
-        // Check the text and settings before converting any weights.
-        let windows = try runner.plan(textPath: text, tokenizer: tokenizer, configuration: directory.configuration)
-        let network = try LlamaModel(directory: directory)
+        let network: LlamaModel, windows: [ScoringWindow]
+        if model.lowercased().hasSuffix(".gguf") {
+            // The artefact itself: weights dequantized from the file, tokenizer rebuilt from its metadata.
+            let artefact = try GGUFModel(path: model)
+            windows = try runner.plan(textPath: text, tokenizer: artefact.tokenizer, configuration: artefact.configuration)
+            network = try LlamaModel(configuration: artefact.configuration, source: artefact.weights)
+        } else {
+            let directory = try ModelDirectory(path: model)
+            let tokenizer = try Tokenizer(directory: model)
+            // Check the text and settings before converting any weights.
+            windows = try runner.plan(textPath: text, tokenizer: tokenizer, configuration: directory.configuration)
+            network = try LlamaModel(directory: directory)
+        }
         let progress = Progress(enabled: !quiet, label: "eval")
         let result = try runner.evaluate(model: network, windows: windows) { done, total in
             progress.update(done, of: total)

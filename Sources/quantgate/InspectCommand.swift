@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import QuantGateFormats
 import QuantGateModel
 import QuantGateSafetensors
 
@@ -10,21 +11,45 @@ struct InspectCommand: ParsableCommand {
         abstract: "Show a checkpoint's architecture, parameters, dtypes and tensors, and check them against config.json.",
         discussion: """
             MODEL is a Hugging Face model directory (config.json + model.safetensors, or shards listed in \
-            model.safetensors.index.json) or a single .safetensors file. Every safetensors header is validated \
+            model.safetensors.index.json), a single .safetensors file, or a .gguf file (its metadata and tensors). Every safetensors header is validated \
             strictly. For a directory, each tensor is compared with what config.json implies: missing, \
             unexpected and wrong-shaped tensors are listed and the command exits 2.
             """)
 
-    @Argument(help: "A model directory or a .safetensors file.")
+    @Argument(help: "A model directory, a .safetensors file or a .gguf file.")
     var model: String
 
     @Flag(help: "Print a JSON report on stdout instead of tables.")
     var json = false
 
+    @Option(name: .customLong("dump-dequantized"),
+            help: "For a .gguf file: also write every tensor dequantized to f32 as DIR/NAME.f32 (raw little-endian, ggml order).")
+    var dumpDirectory: String?
+
     func run() throws {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: model, isDirectory: &isDirectory) else {
             throw InputError(description: "\(model): no such file or directory")
+        }
+        if !isDirectory.boolValue && model.lowercased().hasSuffix(".gguf") {
+            let file = try GGUFFile(path: model)
+            let report = GGUFInspectReport(path: model, file: file)
+            if let dumpDirectory {
+                try FileManager.default.createDirectory(atPath: dumpDirectory, withIntermediateDirectories: true)
+                for tensor in file.tensors {
+                    let values = try file.floats(named: tensor.name).values
+                    let url = URL(fileURLWithPath: dumpDirectory).appendingPathComponent(tensor.name + ".f32")
+                    try values.withUnsafeBytes { Data($0) }.write(to: url)
+                }
+            }
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            } else {
+                print(report.text(metadataOrder: file.header.metadata.map(\.key)))
+            }
+            return
         }
         let report: InspectReport
         if isDirectory.boolValue {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import QuantGateCalibration
+import QuantGateFormats
 import QuantGateEval
 import QuantGateModel
 import QuantGateSafetensors
@@ -18,7 +19,7 @@ enum ExitStatus: Int32 {
     /// True for the library's own input errors, whose description is the whole message.
     static func isQuantGateError(_ error: any Error) -> Bool {
         error is SafetensorsError || error is ModelError || error is TokenizerError || error is EvalError
-            || error is InputError || error is CalibrationDataError || error is CalibrationError || error is HDF5Error
+            || error is InputError || error is CalibrationDataError || error is CalibrationError || error is HDF5Error || error is GGUFError
     }
 
     init(for error: any Error) {

@@ -1,0 +1,159 @@
+import ArgumentParser
+import Foundation
+import QuantGateCalibration
+import QuantGateFormats
+import QuantGateModel
+import QuantGateQuantize
+import QuantGateTokenizer
+
+/// `quantgate quantize MODEL --target cpu --out model.gguf`.
+struct QuantizeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "quantize",
+        abstract: "Quantize a checkpoint into the artefact a hardware target runs.",
+        discussion: """
+            Targets: cpu, x86, arm64, apple-m → GGUF for llama.cpp and Ollama (default mixture Q4_K_M). \
+            The GPU targets arrive with their formats.
+            --format gguf:MIXTURE picks llama.cpp's mixture by its llama-quantize name: Q2_K, Q3_K_S, Q3_K_M, \
+            Q3_K_L, Q4_K_S, Q4_K_M, Q5_K_S, Q5_K_M, Q6_K, Q8_0, Q4_0, F16, BF16, F32. Which tensor gets which \
+            type follows llama-quantize's rules exactly.
+            Importance matrix: for every mixture below 8 bits, the quantizers weight each column's rounding \
+            error by the mean x² of that column's input, measured on --data (the calibration cache \
+            OUT.calibration.h5 is reused when it matches), or read from a llama.cpp imatrix file (--imatrix). \
+            --no-imatrix quantizes without one.
+            """)
+
+    @Argument(help: "A model directory (config.json, safetensors weights, tokenizer.json).")
+    var model: String
+
+    @Option(help: "Hardware target: cpu, x86, arm64, apple-m.")
+    var target = "cpu"
+
+    @Option(help: "Artefact format, e.g. gguf:Q4_K_M (default for the target).")
+    var format: String?
+
+    @Option(name: .customLong("data"), help: "Calibration data for the importance matrix: prose, code, mixed, or a path (repeatable).")
+    var data: [String] = ["prose"]
+
+    @Option(help: "The JSONL field holding each record's text.")
+    var field = "text"
+
+    @Option(help: "Calibration sequences.")
+    var samples = 128
+
+    @Option(name: .customLong("seq-len"), help: "Tokens per calibration sequence.")
+    var seqLen = 512
+
+    @Option(help: "Calibration sampling seed.")
+    var seed: UInt64 = 0
+
+    @Option(help: "A llama.cpp importance matrix (GGUF form) to use instead of calibrating.")
+    var imatrix: String?
+
+    @Flag(name: .customLong("no-imatrix"), help: "Quantize without an importance matrix.")
+    var noImatrix = false
+
+    @Option(name: .customLong("save-imatrix"), help: "Also write the importance matrix in llama.cpp's GGUF imatrix form.")
+    var saveImatrix: String?
+
+    @Option(help: "The artefact to write.")
+    var out: String
+
+    @Flag(help: "Print a JSON summary on stdout.")
+    var json = false
+
+    @Flag(help: "No progress on stderr.")
+    var quiet = false
+
+    func validate() throws {
+        guard ["cpu", "x86", "arm64", "apple-m"].contains(target) else {
+            throw ValidationError("--target \(target): only the CPU targets (cpu, x86, arm64, apple-m) are available so far")
+        }
+        _ = try fileType()
+        guard !(noImatrix && imatrix != nil) else { throw ValidationError("--imatrix and --no-imatrix exclude each other") }
+    }
+
+    func fileType() throws -> GGUFFileType {
+        let spec = format ?? "gguf:Q4_K_M"
+        guard spec.lowercased().hasPrefix("gguf:"), let type = GGUFFileType(llamaQuantizeName: String(spec.dropFirst(5))) else {
+            throw ValidationError("--format \(spec): expected gguf:MIXTURE with MIXTURE one of \(GGUFFileType.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return type
+    }
+
+    func run() throws {
+        guard FileManager.default.fileExists(atPath: model) else {
+            throw InputError(description: "\(model): no such file or directory")
+        }
+        let type = try fileType()
+        let directory = try ModelDirectory(path: model)
+        let check = directory.check()
+        guard check.passed else {
+            let first = check.missing.first.map { "missing \($0.name)" } ?? check.wrongShape.first.map { "\($0.name) has shape \($0.actual), expected \($0.expected)" }
+                ?? check.unexpected.first.map { "unexpected tensor \($0.name)" } ?? "mismatch"
+            throw InputError(description: "\(model): the weights do not match config.json (\(first)); see quantgate inspect")
+        }
+        var importance: ImportanceMatrix?
+        var provenance: [(key: String, value: GGUFValue)] = [("quantgate.target", .string(target))]
+        if let imatrix {
+            importance = try ImportanceMatrix(llamaCppFile: imatrix)
+        } else if !noImatrix && type.usesImportance {
+            let (matrix, key) = try calibrate(directory)
+            importance = matrix
+            provenance += [
+                ("quantgate.calibration.data_hash", .string(key.dataHash)),
+                ("quantgate.calibration.settings", .string("data=\(data.joined(separator: ",")) samples=\(samples) seq_len=\(seqLen) seed=\(seed)")),
+            ]
+        }
+        if let saveImatrix, let importance {
+            try importance.writeLlamaCppFile(to: saveImatrix, datasets: data, chunkSize: seqLen)
+        }
+        let progress = Progress(enabled: !quiet, label: "quantize \(type.rawValue)")
+        let summary = try GGUFExporter.export(directory: directory, fileType: type, importance: importance,
+                                              provenance: provenance, to: out) { done, total, _ in
+            progress.update(done, of: total)
+        }
+        progress.finish()
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(summary), as: UTF8.self))
+            return
+        }
+        print("tensor                          shape              type   bytes   imatrix")
+        for t in summary.tensors {
+            print(t.name.padding(toLength: 32, withPad: " ", startingAt: 0)
+                + "\(t.shape)".padding(toLength: 19, withPad: " ", startingAt: 0)
+                + t.type.padding(toLength: 7, withPad: " ", startingAt: 0)
+                + String(format: "%8d   %@", t.bytes, t.usedImportance ? "yes" : "-"))
+        }
+        print(String(format: "wrote %@: %@ %@, %.2f MiB, %.2f bits per weight over %d parameters, %.1f s%@",
+                     out, "GGUF", type.rawValue, Double(summary.fileBytes) / 1_048_576, summary.bitsPerWeight,
+                     summary.parameters, summary.seconds,
+                     importance.map { ", importance: \($0.source)" } ?? ", no importance matrix"))
+    }
+
+    /// The importance matrix from the calibration cache beside the output (computed when absent or stale).
+    private func calibrate(_ directory: ModelDirectory) throws -> (ImportanceMatrix, CalibrationKey) {
+        let c = directory.configuration
+        let tokenizer = try Tokenizer(directory: model)
+        let sources = try data.flatMap { try CalibrationDataSource.parse($0, field: field) }
+        let set = try CalibrationSet.load(sources: sources, names: data, tokenizer: tokenizer, vocabularySize: c.vocabSize,
+                                          sequences: samples, length: seqLen, seed: seed)
+        for note in set.diagnostics.notes where !quiet { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
+        let key = CalibrationKey(modelHash: try ModelFingerprint.compute(directory), set: set, hessian: false)
+        let cachePath = out + ".calibration.h5"
+        let calibrator = Calibrator(model: try LlamaModel(directory: directory), collectHessian: false)
+        let line = CalibrationProgressLine(enabled: !quiet)
+        let (file, status) = try CalibrationCache.obtain(path: cachePath, key: key, set: set, calibrator: calibrator,
+                                                         progress: line.update)
+        line.finish()
+        if !quiet { FileHandle.standardError.write(Data("calibration cache \(cachePath): \(status)\n".utf8)) }
+        return (try ImportanceMatrix(statistics: file, configuration: c), key)
+    }
+}
+
+extension GGUFFileType {
+    /// Whether the mixture's quantizers use an importance matrix (Q8_0 and the float types do not).
+    var usesImportance: Bool { isQuantized && self != .q8_0 }
+}

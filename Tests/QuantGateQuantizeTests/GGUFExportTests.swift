@@ -1,0 +1,127 @@
+import Foundation
+import QuantGateFormats
+import QuantGateModel
+import QuantGateQuantize
+import QuantGateTestSupport
+import QuantGateTokenizer
+import Testing
+
+/// Checkpoint → GGUF → runtime: names, q/k order, types, tokenizer metadata and importance matrices.
+@Suite("GGUF export")
+struct GGUFExportTests {
+    static func export(_ model: String, _ type: GGUFFileType, importance: ImportanceMatrix? = nil) throws -> (URL, GGUFExportSummary) {
+        let directory = try Fixtures.temporaryDirectory()
+        let path = directory.appendingPathComponent("model.gguf").path
+        let summary = try GGUFExporter.export(directory: ModelDirectory(path: modelPath(model)),
+                                              fileType: type, importance: importance, to: path)
+        return (directory, summary)
+    }
+
+    /// A fixture's path; `tiny-qwen2-plain-rope` is tiny-qwen2-mqa with its llama3 RoPE scaling removed
+    /// (llama.cpp stores that as a rope_freqs tensor, which this exporter does not write yet).
+    static func modelPath(_ model: String) throws -> String {
+        guard model == "tiny-qwen2-plain-rope" else { return Fixtures.root.appendingPathComponent(model).path }
+        let copy = FileManager.default.temporaryDirectory.appendingPathComponent("quantgate-tests-qwen2-plain-rope-\(UUID().uuidString)")
+        try FileManager.default.copyItem(at: Fixtures.root.appendingPathComponent("tiny-qwen2-mqa"), to: copy)
+        let configURL = copy.appendingPathComponent("config.json")
+        var config = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: configURL)) as? [String: Any])
+        config["rope_parameters"] = ["rope_type": "default", "rope_theta": 1_000_000.0]
+        try JSONSerialization.data(withJSONObject: config).write(to: configURL)
+        return copy.path
+    }
+
+    @Test("an F32 export runs to the same logits as the checkpoint (q/k rows interleaved and restored)",
+          arguments: ["bard-5m", "tiny-qwen2-plain-rope", "tiny-llama-linear"])
+    func f32RoundTrip(model: String) throws {
+        let (directory, _) = try Self.export(model, .f32)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let artefact = try GGUFModel(path: directory.appendingPathComponent("model.gguf").path)
+        let source = try ModelDirectory(path: Self.modelPath(model))
+        var expectedConfiguration = source.configuration
+        expectedConfiguration.rmsNormEps = Double(Float(expectedConfiguration.rmsNormEps))  // GGUF stores it as FLOAT32
+        #expect(artefact.configuration == expectedConfiguration)
+        let tokens = Array(artefact.tokenizer.encode("Who's there? Nay, answer me: stand, and unfold yourself.").prefix(48))
+        let expected = try LlamaModel(directory: source).logits(tokens: tokens)
+        let actual = try LlamaModel(configuration: artefact.configuration, source: artefact.weights).logits(tokens: tokens)
+        #expect(actual.values == expected.values)
+        let q = try artefact.file.floats(named: "blk.0.attn_q.weight").values
+        let original = try source.checkpoint.floats(named: "model.layers.0.self_attn.q_proj.weight")
+        #expect(q != original || source.configuration.family == .qwen2, "llama rows are reordered on disk")
+    }
+
+    @Test("the GGUF tokenizer gives the source tokenizer's ids on the held-out text")
+    func tokenizerMetadata() throws {
+        let (directory, _) = try Self.export("bard-5m", .q8_0)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = try GGUFFile(path: directory.appendingPathComponent("model.gguf").path)
+        #expect(file["tokenizer.ggml.model"]?.string == "gpt2")
+        #expect(file["tokenizer.ggml.pre"]?.string == "gpt-2")
+        #expect(file["tokenizer.ggml.bos_token_id"] == .uint32(0))
+        #expect(file["tokenizer.ggml.add_bos_token"] == .bool(true))
+        #expect(file["tokenizer.ggml.tokens"]?.array?.count == 4096)
+        let rebuilt = try GGUFTokenizerReader.tokenizer(from: file)
+        let source = try Tokenizer(directory: Fixtures.exampleModel.path)
+        let text = try String(contentsOf: Fixtures.root.deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Calibration/eval/hamlet.txt"), encoding: .utf8)
+        #expect(rebuilt.encode(text) == source.encode(text))
+        #expect(file["general.file_type"] == .uint32(7))
+        #expect(file["quantgate.version"] != nil)
+        #expect(!file.header.metadata.contains { $0.value.string?.contains(Fixtures.root.path) == true }, "no local paths")
+    }
+
+    /// llama-quantize's choices for bard-5m Q4_K_M (4 layers): Q6_K for output, and for attn_v and ffn_down
+    /// of layers 2 and 3 (use_more_bits); F32 norms; Q4_K elsewhere. Read from llama-quantize's log.
+    @Test("Q4_K_M gives each tensor the type llama-quantize gives it")
+    func mixture() throws {
+        let (directory, summary) = try Self.export("bard-5m", .q4_K_M)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        for tensor in summary.tensors {
+            let expected: String
+            if tensor.name.hasSuffix("norm.weight") {
+                expected = "F32"
+            } else if tensor.name == "output.weight" || ["blk.2.attn_v", "blk.3.attn_v", "blk.2.ffn_down", "blk.3.ffn_down"]
+                .contains(where: { tensor.name.hasPrefix($0) }) {
+                expected = "Q6_K"
+            } else {
+                expected = "Q4_K"
+            }
+            #expect(tensor.type == expected, "\(tensor.name)")
+        }
+        #expect(summary.tensors.count == 39)
+        #expect(abs(summary.bitsPerWeight - 5.10) < 0.01, "llama-quantize prints 5.10 BPW")
+    }
+
+    @Test("llama.cpp's own imatrix file reads as mean x², and ours writes back the same values")
+    func llamaCppImatrix() throws {
+        let matrix = try ImportanceMatrix(llamaCppFile: Fixtures.golden("llamacpp_imatrix_bard-5m.gguf").path)
+        #expect(matrix.values.count == 28)
+        #expect(matrix.tokens == 32768)
+        let q = try #require(matrix.values["blk.0.attn_q.weight"])
+        #expect(q.count == 256 && q == matrix.values["blk.0.attn_k.weight"])
+        let directory = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("imatrix.gguf").path
+        try matrix.writeLlamaCppFile(to: path, datasets: ["calib.txt"], chunkSize: 512)
+        let again = try ImportanceMatrix(llamaCppFile: path)
+        #expect(again.tokens == matrix.tokens)
+        for (name, values) in matrix.values {
+            let other = try #require(again.values[name])
+            #expect(zip(values, other).allSatisfy { abs($0 - $1) <= 1e-6 * max(abs($0), 1e-30) }, "\(name)")
+        }
+        let file = try GGUFFile(path: path)
+        #expect(file["general.type"]?.string == "imatrix")
+        #expect(file["imatrix.chunk_count"] == .uint32(64) && file["imatrix.chunk_size"] == .uint32(512))
+        #expect(file.tensor(named: "blk.0.attn_q.weight.in_sum2")?.shape == [256])
+    }
+
+    @Test("llama3 RoPE scaling is refused with a clear error, before anything is written")
+    func llama3Refused() throws {
+        #expect(throws: GGUFError.self) { _ = try Self.export("tiny-qwen2-mqa", .f16) }
+    }
+
+    @Test("an importance matrix of the wrong width is refused, naming the tensor")
+    func badImportance() throws {
+        let bad = ImportanceMatrix(values: ["blk.0.attn_q.weight": [1, 2, 3]], tokens: 1, source: "test")
+        #expect(throws: GGUFError.self) { _ = try Self.export("bard-5m", .q4_K_M, importance: bad) }
+    }
+}
