@@ -126,7 +126,7 @@ def main():
         if ids != hf_ids:
             failures.append(f"{mixture}: llama.cpp tokenises the text differently ({len(ids)} vs {len(hf_ids)} ids)")
         del llm
-        theirs, _ = llama_perplexity(files[mixture], text, 512)
+        theirs = llama_perplexity(files[mixture], text, 512)[0]
         ours = json.loads(run(qg, "eval", files[mixture], "--text", TEXT, "--protocol", "llama.cpp", "--json", "--quiet"))["perplexity"]
         delta = 100 * (ours / theirs - 1)
         rows.append((mixture, theirs, ours, delta, ids == hf_ids))
@@ -147,7 +147,7 @@ def main():
         run(binaries / "llama-imatrix", "-m", f32, "-f", calibration, "-c", "512", "--chunks", "64", "-o", imatrix)
         reference = work / "llamacpp-Q4_K_M.gguf"
         run(binaries / "llama-quantize", "--imatrix", imatrix, f32, reference, "Q4_K_M")
-        theirs, _ = llama_perplexity(reference, text, 512)
+        theirs = llama_perplexity(reference, text, 512)[0]
         ours = rows[-1][1]
         print(f"Q4_K_M with imatrix, llama.cpp ppl: ours {ours:.4f} vs llama.cpp's own {theirs:.4f} "
               f"({100 * (ours / theirs - 1):+.3f} %; goal ≤ +0.3 %)")

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import QuantGateCalibration
 import QuantGateModel
+import QuantGateQuantize
 import QuantGateTokenizer
 
 /// `quantgate bench calibrate MODEL`.
@@ -57,5 +58,50 @@ struct CalibrationBenchCommand: ParsableCommand {
         print(String(format: "calibrate, Hessian      %8.0f tokens/s", result.calibrationWithHessianTokensPerSecond))
         print(String(format: "Hessian accumulation    %8.1f GFLOP/s  raw ssyrk %.1f GFLOP/s  ratio %.2f (goal ≥ 0.5)",
                      result.hessianGFLOPS, result.rawSyrkGFLOPS, result.hessianRatio))
+    }
+}
+
+/// `quantgate bench quantize [MODEL]`.
+struct QuantizeBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "quantize",
+        abstract: "Block quantization MB/s per GGUF type next to memcpy; with MODEL, the wall time of MODEL → Q4_K_M.",
+        discussion: """
+            One thread, 64 rows × 4096 seeded values, best of 3; the importance column uses a random importance \
+            matrix. With MODEL, the whole export (read, permute, quantize with all cores, write) to Q4_K_M \
+            without calibration is timed too; compare with llama.cpp's convert_hf_to_gguf.py + llama-quantize \
+            on the same model (Tools/interop_gguf.py prints both).
+            """)
+
+    @Argument(help: "A model directory to time end to end (optional).")
+    var model: String?
+
+    @Flag(help: "Print JSON instead of a table.")
+    var json = false
+
+    func run() throws {
+        let (memcpy, rows) = QuantizationBenchmark.run()
+        var exportSeconds: Double?
+        if let model {
+            let directory = try ModelDirectory(path: model)
+            let out = FileManager.default.temporaryDirectory.appendingPathComponent("quantgate-bench-\(UUID().uuidString).gguf").path
+            defer { try? FileManager.default.removeItem(atPath: out) }
+            exportSeconds = try GGUFExporter.export(directory: directory, fileType: .q4_K_M, importance: nil, to: out).seconds
+        }
+        if json {
+            struct Report: Encodable { var memcpyMBps: Double; var rows: [QuantizationBenchmark.Row]; var exportQ4KMSeconds: Double? }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(Report(memcpyMBps: memcpy, rows: rows, exportQ4KMSeconds: exportSeconds)), as: UTF8.self))
+            return
+        }
+        print(String(format: "memcpy %.0f MB/s (same f32 bytes, one thread)", memcpy))
+        print("type   quantize MB/s  × memcpy   with imatrix MB/s   dequantize MB/s")
+        for row in rows {
+            print(row.type.padding(toLength: 6, withPad: " ", startingAt: 0)
+                + String(format: " %13.0f  %8.3f   %17.0f   %15.0f", row.quantizeMBps, row.ratioToMemcpy,
+                         row.quantizeWithImportanceMBps, row.dequantizeMBps))
+        }
+        if let exportSeconds, let model { print(String(format: "%@ → GGUF Q4_K_M (no calibration): %.2f s wall", model, exportSeconds)) }
     }
 }

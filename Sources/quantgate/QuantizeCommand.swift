@@ -19,7 +19,8 @@ struct QuantizeCommand: ParsableCommand {
             type follows llama-quantize's rules exactly.
             Importance matrix: for every mixture below 8 bits, the quantizers weight each column's rounding \
             error by the mean x² of that column's input, measured on --data (the calibration cache \
-            OUT.calibration.h5 is reused when it matches), or read from a llama.cpp imatrix file (--imatrix). \
+            --calibration, default OUT.calibration.h5, is reused when it matches), or read from a llama.cpp \
+            imatrix file (--imatrix). \
             --no-imatrix quantizes without one.
             """)
 
@@ -46,6 +47,9 @@ struct QuantizeCommand: ParsableCommand {
 
     @Option(help: "Calibration sampling seed.")
     var seed: UInt64 = 0
+
+    @Option(help: "The calibration cache to reuse or write (default: OUT.calibration.h5); `quantgate calibrate --out` writes one.")
+    var calibration: String?
 
     @Option(help: "A llama.cpp importance matrix (GGUF form) to use instead of calibrating.")
     var imatrix: String?
@@ -142,7 +146,7 @@ struct QuantizeCommand: ParsableCommand {
                                           sequences: samples, length: seqLen, seed: seed)
         for note in set.diagnostics.notes where !quiet { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
         let key = CalibrationKey(modelHash: try ModelFingerprint.compute(directory), set: set, hessian: false)
-        let cachePath = out + ".calibration.h5"
+        let cachePath = calibration ?? out + ".calibration.h5"
         let calibrator = Calibrator(model: try LlamaModel(directory: directory), collectHessian: false)
         let line = CalibrationProgressLine(enabled: !quiet)
         let (file, status) = try CalibrationCache.obtain(path: cachePath, key: key, set: set, calibrator: calibrator,

@@ -91,6 +91,27 @@ struct GGUFExportTests {
         #expect(abs(summary.bitsPerWeight - 5.10) < 0.01, "llama-quantize prints 5.10 BPW")
     }
 
+    /// tiny-llama-linear's rows (64 and 128 values) do not fill a 256-value k-quant block: llama.cpp falls
+    /// back to Q5_0 for Q4_K and Q8_0 for Q6_K; the file still runs, close to the original.
+    @Test("rows shorter than a k-quant block fall back as llama.cpp does, and the file runs")
+    func fallback() throws {
+        let (directory, summary) = try Self.export("tiny-llama-linear", .q4_K_M)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        for tensor in summary.tensors where !tensor.name.hasSuffix("norm.weight") && !tensor.name.hasSuffix(".bias") {
+            #expect(["Q5_0", "Q8_0"].contains(tensor.type), "\(tensor.name): \(tensor.type)")
+        }
+        #expect(summary.tensors.first { $0.name == "output.weight" }?.type == "Q8_0")
+        #expect(QuantMixture.fallbackType(for: .q4_K, rowLength: 40) == .f16)
+        let artefact = try GGUFModel(path: directory.appendingPathComponent("model.gguf").path)
+        let tokens = Array(artefact.tokenizer.encode("What's he that wishes so? My cousin Westmoreland?").prefix(24))
+        let quantized = try LlamaModel(configuration: artefact.configuration, source: artefact.weights).logits(tokens: tokens)
+        let original = try LlamaModel(directory: ModelDirectory(path: Self.modelPath("tiny-llama-linear"))).logits(tokens: tokens)
+        // Random weights at 5 bits: a relative RMS error of a few per cent; a wrong layout would be ~100 %.
+        let error = zip(quantized.values, original.values).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }
+        let energy = original.values.reduce(0) { $0 + $1 * $1 }
+        #expect((error / energy).squareRoot() < 0.1, "relative RMS error \((error / energy).squareRoot())")
+    }
+
     @Test("llama.cpp's own imatrix file reads as mean x², and ours writes back the same values")
     func llamaCppImatrix() throws {
         let matrix = try ImportanceMatrix(llamaCppFile: Fixtures.golden("llamacpp_imatrix_bard-5m.gguf").path)
