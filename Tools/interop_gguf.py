@@ -136,6 +136,24 @@ def main():
     for mixture, theirs, ours, delta, same in rows:
         print(f"{mixture:8s}  {theirs:13.4f}  {ours:13.4f}  {delta:+.4f}  {same}")
 
+    # 4b. A SentencePiece-style vocabulary (byte fallback, ▁ spaces): tiny-llama-linear's weights with the
+    # sp-bpe fixture tokenizer, exported as tokenizer.ggml.model = llama with merge-rank scores; llama.cpp
+    # must tokenise like the source tokenizer. (Added tokens with normalized/lstrip/single_word flags have no
+    # GGUF equivalent, so the fixture's "Hamlet" token is kept out of the text.)
+    import shutil
+    spm = work / "tiny-llama-sp-bpe"
+    shutil.copytree(ROOT / "Tests" / "Fixtures" / "tiny-llama-linear", spm)
+    for name in ("tokenizer.json", "tokenizer_config.json"):
+        shutil.copy(ROOT / "Tests" / "Fixtures" / "tokenizers" / "sp-bpe" / name, spm / name)
+    run(qg, "quantize", spm, "--format", "gguf:F16", "--out", work / "spm.gguf", "--quiet")
+    spm_text = text.replace("Hamlet", "Horatio") + " naïve café — 東京 🙂"
+    llm = Llama(model_path=str(work / "spm.gguf"), vocab_only=True, verbose=False)
+    spm_ids = llm.tokenize(spm_text.encode("utf-8"), add_bos=True, special=False)
+    spm_hf = Tokenizer.from_file(str(spm / "tokenizer.json")).encode(spm_text).ids
+    print(f"SentencePiece-style vocabulary: llama.cpp {len(spm_ids)} ids, source tokenizer {len(spm_hf)} ids, identical: {spm_ids == spm_hf}")
+    if spm_ids != spm_hf:
+        failures.append("llama.cpp tokenises the SentencePiece-style export differently")
+
     # 5. llama.cpp's own Q4_K_M with an imatrix from the same text.
     if args.llama_bin and args.llama_cpp:
         binaries = pathlib.Path(args.llama_bin)

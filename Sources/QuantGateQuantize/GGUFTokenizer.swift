@@ -38,18 +38,6 @@ public enum GGUFTokenizerWriter {
             tokens[id] = content
             types[id] = added["special"] == .bool(true) ? .control : .userDefined
         }
-        var metadata: [(key: String, value: GGUFValue)] = []
-        switch tokenizer.preTokenization {
-        case .gpt2, .llama3, .qwen2:
-            let pre = ["gpt2": "gpt-2", "llama3": "llama-bpe", "qwen2": "qwen2"][tokenizer.preTokenization.rawValue]!
-            metadata.append(("tokenizer.ggml.model", .string("gpt2")))
-            metadata.append(("tokenizer.ggml.pre", .string(pre)))
-        case .sentencePiece, .other:
-            throw GGUFError.unsupported(file: path, field: "pre_tokenizer",
-                                        reason: "only byte-level BPE (GPT-2, Llama 3, Qwen 2 splits) is exported to GGUF so far")
-        }
-        metadata.append(("tokenizer.ggml.tokens", .strings(tokens.enumerated().map { $0.element ?? "[PAD\($0.offset)]" })))
-        metadata.append(("tokenizer.ggml.token_type", .int32s(types.map(\.rawValue))))
         let merges: [String] = try (root["model"]?["merges"]?.array ?? []).enumerated().map { index, merge in
             if let text = merge.string { return text }
             if let pair = merge.array, pair.count == 2, let left = pair[0].string, let right = pair[1].string {
@@ -57,6 +45,42 @@ public enum GGUFTokenizerWriter {
             }
             throw GGUFError.malformed(file: path, field: "model.merges[\(index)]", reason: "is neither \"a b\" nor [a, b]")
         }
+        var metadata: [(key: String, value: GGUFValue)] = []
+        var scores: [Float]?
+        switch tokenizer.preTokenization {
+        case .gpt2, .llama3, .qwen2:
+            let pre = ["gpt2": "gpt-2", "llama3": "llama-bpe", "qwen2": "qwen2"][tokenizer.preTokenization.rawValue]!
+            metadata.append(("tokenizer.ggml.model", .string("gpt2")))
+            metadata.append(("tokenizer.ggml.pre", .string(pre)))
+        case .sentencePiece where !tokenizer.isByteLevel && root["model"]?["byte_fallback"] == .bool(true):
+            // llama.cpp's SPM tokenizer merges the adjacent pair whose joined token scores highest (leftmost
+            // on ties). Scoring each token −(rank + 1) of the first merge that makes it reproduces BPE's
+            // merge order; tokens no merge makes score 0 (their score is never consulted).
+            metadata.append(("tokenizer.ggml.model", .string("llama")))
+            metadata.append(("tokenizer.ggml.pre", .string("default")))
+            var byName: [String: Int] = [:]
+            for (id, token) in tokens.enumerated() { if let token { byName[token] = id } }
+            var tokenScores = [Float](repeating: 0, count: vocabularySize)
+            var scored = Set<Int>()
+            for (rank, merge) in merges.enumerated() {
+                guard let space = merge.firstIndex(of: " "), let id = byName[merge.replacingCharacters(in: space...space, with: "")],
+                      scored.insert(id).inserted else { continue }
+                tokenScores[id] = -Float(rank + 1)
+            }
+            scores = tokenScores
+            for id in tokenizer.byteFallbackTokenIDs where id < vocabularySize { types[id] = .byte }
+            if let unknown = tokenizer.unknownTokenID, unknown < vocabularySize { types[unknown] = .unknown }
+            let prepends = root["normalizer"].map { Self.contains($0, type: "Prepend") } ?? false
+                || (root["pre_tokenizer"].map { Self.contains($0, type: "Metaspace") } ?? false)
+            metadata.append(("tokenizer.ggml.add_space_prefix", .bool(prepends)))
+        case .sentencePiece, .other:
+            throw GGUFError.unsupported(file: path, field: "pre_tokenizer",
+                                        reason: "exported vocabularies: byte-level BPE (GPT-2, Llama 3, Qwen 2 splits) and SentencePiece-style BPE with byte fallback")
+        }
+        metadata.append(("tokenizer.ggml.tokens", .strings(tokens.enumerated().map { $0.element ?? "[PAD\($0.offset)]" })))
+        if let scores { metadata.append(("tokenizer.ggml.scores", .float32s(scores))) }
+        metadata.append(("tokenizer.ggml.token_type", .int32s(types.map(\.rawValue))))
+        // llama.cpp reads merges for gpt2 only; for llama they let QuantGate rebuild the exact BPE.
         metadata.append(("tokenizer.ggml.merges", .strings(merges)))
         if let bos = tokenizer.bosTokenID { metadata.append(("tokenizer.ggml.bos_token_id", .uint32(UInt32(bos)))) }
         if let eos = tokenizer.eosTokenID { metadata.append(("tokenizer.ggml.eos_token_id", .uint32(UInt32(eos)))) }
@@ -70,20 +94,23 @@ public enum GGUFTokenizerWriter {
         }
         return metadata
     }
+
+    /// Whether a tokenizer.json component (or any step of a Sequence inside it) has `type`.
+    static func contains(_ component: JSONValue, type: String) -> Bool {
+        if component["type"]?.string == type { return true }
+        let children = (component["normalizers"] ?? component["pretokenizers"])?.array ?? []
+        return children.contains { contains($0, type: type) }
+    }
 }
 
-/// Rebuilds a ``Tokenizer`` from `tokenizer.ggml.*` metadata (byte-level BPE vocabularies).
+/// Rebuilds a ``Tokenizer`` from `tokenizer.ggml.*` metadata: byte-level BPE (`gpt2`), and
+/// SentencePiece-style BPE (`llama`) when the file carries its merges (QuantGate's files do).
 public enum GGUFTokenizerReader {
     public static func tokenizer(from file: GGUFFile) throws -> Tokenizer {
         func fail(_ field: String, _ reason: String) -> GGUFError { .malformed(file: file.path, field: field, reason: reason) }
-        guard file["tokenizer.ggml.model"]?.string == "gpt2" else {
-            throw GGUFError.unsupported(file: file.path, field: "tokenizer.ggml.model",
-                                        reason: "'\(file["tokenizer.ggml.model"]?.string ?? "missing")' (reads gpt2 vocabularies)")
-        }
-        let pre = file["tokenizer.ggml.pre"]?.string ?? "default"
-        let kinds: [String: Tokenizer.PreTokenization] = ["gpt-2": .gpt2, "llama-bpe": .llama3, "llama3": .llama3, "qwen2": .qwen2]
-        guard let kind = kinds[pre], let preTokenizer = Tokenizer.byteLevelPreTokenizerJSON(kind) else {
-            throw GGUFError.unsupported(file: file.path, field: "tokenizer.ggml.pre", reason: "'\(pre)'")
+        let kind = file["tokenizer.ggml.model"]?.string ?? "missing"
+        guard kind == "gpt2" || kind == "llama" else {
+            throw GGUFError.unsupported(file: file.path, field: "tokenizer.ggml.model", reason: "'\(kind)' (reads gpt2 and llama vocabularies)")
         }
         guard let tokens = file["tokenizer.ggml.tokens"]?.array?.map({ $0.string ?? "" }) else {
             throw fail("tokenizer.ggml.tokens", "is missing")
@@ -91,43 +118,66 @@ public enum GGUFTokenizerReader {
         let types = file["tokenizer.ggml.token_type"]?.array?.map { $0.integer ?? 1 } ?? Array(repeating: 1, count: tokens.count)
         guard types.count >= tokens.count else { throw fail("tokenizer.ggml.token_type", "is shorter than the token list") }
         guard let merges = file["tokenizer.ggml.merges"]?.array?.compactMap(\.string) else {
-            throw fail("tokenizer.ggml.merges", "is missing (required for gpt2)")
+            throw kind == "gpt2" ? fail("tokenizer.ggml.merges", "is missing (required for gpt2)")
+                : GGUFError.unsupported(file: file.path, field: "tokenizer.ggml.merges",
+                                        reason: "a llama (SentencePiece) vocabulary without merges cannot be rebuilt exactly")
         }
         var vocabulary: [String: JSONValue] = [:]
         var added: [JSONValue] = []
         for (id, token) in tokens.enumerated() {
             switch Int32(types[id]) {
             case GGUFTokenType.unused.rawValue: continue
-            case GGUFTokenType.control.rawValue, GGUFTokenType.userDefined.rawValue:
+            case GGUFTokenType.control.rawValue, GGUFTokenType.userDefined.rawValue, GGUFTokenType.unknown.rawValue:
                 added.append(.object([
                     "id": .number(Double(id)), "content": .string(token), "single_word": .bool(false), "lstrip": .bool(false),
-                    "rstrip": .bool(false), "normalized": .bool(false), "special": .bool(types[id] == 3),
+                    "rstrip": .bool(false), "normalized": .bool(false), "special": .bool(types[id] != 4),
                 ]))
             default: break
             }
             vocabulary[token] = .number(Double(id))
         }
-        let model: JSONValue = .object([
-            "type": .string("BPE"), "vocab": .object(vocabulary), "merges": .array(merges.map { .string($0) }),
-            "byte_fallback": .bool(false), "fuse_unk": .bool(false), "ignore_merges": .bool(kind == .llama3),
-        ])
-        let decoder: JSONValue = .object([
-            "type": .string("ByteLevel"), "add_prefix_space": .bool(true), "trim_offsets": .bool(true), "use_regex": .bool(true),
-        ])
-        let preTokenizerValue = try JSONDecoder().decode(JSONValue.self, from: Data(preTokenizer.utf8))
-        let definition: JSONValue = .object([
-            "version": .string("1.0"), "added_tokens": .array(added), "pre_tokenizer": preTokenizerValue,
-            "decoder": decoder, "model": model,
-        ])
         func token(_ key: String) -> String? {
             guard let id = file[key]?.integer, id >= 0, id < tokens.count else { return nil }
             return tokens[id]
         }
+        var definition: [String: JSONValue] = ["version": .string("1.0"), "added_tokens": .array(added)]
+        var model: [String: JSONValue] = [
+            "type": .string("BPE"), "vocab": .object(vocabulary), "merges": .array(merges.map { .string($0) }), "fuse_unk": .bool(false),
+        ]
+        if kind == "gpt2" {
+            let pre = file["tokenizer.ggml.pre"]?.string ?? "default"
+            let kinds: [String: Tokenizer.PreTokenization] = ["gpt-2": .gpt2, "llama-bpe": .llama3, "llama3": .llama3, "qwen2": .qwen2]
+            guard let split = kinds[pre], let preTokenizer = Tokenizer.byteLevelPreTokenizerJSON(split) else {
+                throw GGUFError.unsupported(file: file.path, field: "tokenizer.ggml.pre", reason: "'\(pre)'")
+            }
+            model["byte_fallback"] = .bool(false)
+            model["ignore_merges"] = .bool(split == .llama3)
+            definition["pre_tokenizer"] = try JSONDecoder().decode(JSONValue.self, from: Data(preTokenizer.utf8))
+            definition["decoder"] = .object([
+                "type": .string("ByteLevel"), "add_prefix_space": .bool(true), "trim_offsets": .bool(true), "use_regex": .bool(true),
+            ])
+        } else {
+            // SentencePiece style: spaces are ▁ (one prepended when add_space_prefix), unknown characters become <0xNN> bytes.
+            let prepend = file["tokenizer.ggml.add_space_prefix"]?.bool ?? true
+            var normalizers: [JSONValue] = prepend ? [.object(["type": .string("Prepend"), "prepend": .string("▁")])] : []
+            normalizers.append(.object(["type": .string("Replace"), "pattern": .object(["String": .string(" ")]), "content": .string("▁")]))
+            definition["normalizer"] = .object(["type": .string("Sequence"), "normalizers": .array(normalizers)])
+            var decoders: [JSONValue] = [
+                .object(["type": .string("Replace"), "pattern": .object(["String": .string("▁")]), "content": .string(" ")]),
+                .object(["type": .string("ByteFallback")]), .object(["type": .string("Fuse")]),
+            ]
+            if prepend { decoders.append(.object(["type": .string("Strip"), "content": .string(" "), "start": .number(1), "stop": .number(0)])) }
+            definition["decoder"] = .object(["type": .string("Sequence"), "decoders": .array(decoders)])
+            model["byte_fallback"] = .bool(true)
+            model["fuse_unk"] = .bool(true)
+            if let unknown = token("tokenizer.ggml.unknown_token_id") { model["unk_token"] = .string(unknown) }
+        }
+        definition["model"] = .object(model)
         let configuration = TokenizerConfiguration(
             bosToken: token("tokenizer.ggml.bos_token_id"), eosToken: token("tokenizer.ggml.eos_token_id"),
-            addBOSToken: file["tokenizer.ggml.add_bos_token"]?.bool ?? false,
+            addBOSToken: file["tokenizer.ggml.add_bos_token"]?.bool ?? (kind == "llama"),
             addEOSToken: file["tokenizer.ggml.add_eos_token"]?.bool ?? false)
-        return try Tokenizer(tokenizerJSON: [UInt8](try JSONEncoder().encode(definition)), configuration: configuration,
+        return try Tokenizer(tokenizerJSON: [UInt8](try JSONEncoder().encode(JSONValue.object(definition))), configuration: configuration,
                              file: "\(file.path) (tokenizer.ggml.*)")
     }
 }

@@ -20,6 +20,7 @@ struct GGUFExportTests {
     /// A fixture's path; `tiny-qwen2-plain-rope` is tiny-qwen2-mqa with its llama3 RoPE scaling removed
     /// (llama.cpp stores that as a rope_freqs tensor, which this exporter does not write yet).
     static func modelPath(_ model: String) throws -> String {
+        if model == "tiny-llama-sp-bpe" { return try withSentencePieceTokenizer() }
         guard model == "tiny-qwen2-plain-rope" else { return Fixtures.root.appendingPathComponent(model).path }
         let copy = FileManager.default.temporaryDirectory.appendingPathComponent("quantgate-tests-qwen2-plain-rope-\(UUID().uuidString)")
         try FileManager.default.copyItem(at: Fixtures.root.appendingPathComponent("tiny-qwen2-mqa"), to: copy)
@@ -47,6 +48,43 @@ struct GGUFExportTests {
         let q = try artefact.file.floats(named: "blk.0.attn_q.weight").values
         let original = try source.checkpoint.floats(named: "model.layers.0.self_attn.q_proj.weight")
         #expect(q != original || source.configuration.family == .qwen2, "llama rows are reordered on disk")
+    }
+
+    /// tiny-llama-linear's weights with the SentencePiece-style fixture tokenizer (byte fallback, ▁ spaces).
+    static func withSentencePieceTokenizer() throws -> String {
+        let copy = FileManager.default.temporaryDirectory.appendingPathComponent("quantgate-tests-sp-bpe-\(UUID().uuidString)")
+        try FileManager.default.copyItem(at: Fixtures.root.appendingPathComponent("tiny-llama-linear"), to: copy)
+        for name in ["tokenizer.json", "tokenizer_config.json"] {
+            try FileManager.default.removeItem(at: copy.appendingPathComponent(name))
+            try FileManager.default.copyItem(at: Fixtures.root.appendingPathComponent("tokenizers/sp-bpe/\(name)"),
+                                             to: copy.appendingPathComponent(name))
+        }
+        return copy.path
+    }
+
+    @Test("a SentencePiece-style vocabulary exports as llama with merge-rank scores, byte tokens, and reads back exactly")
+    func sentencePieceVocabulary() throws {
+        let (directory, _) = try Self.export("tiny-llama-sp-bpe", .f16)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = try GGUFFile(path: directory.appendingPathComponent("model.gguf").path)
+        #expect(file["tokenizer.ggml.model"]?.string == "llama")
+        #expect(file["tokenizer.ggml.add_space_prefix"] == .bool(true))
+        let types = file["tokenizer.ggml.token_type"]?.array?.compactMap(\.integer) ?? []
+        #expect(types[0] == 2 && types[1] == 3 && types[3] == 6 && types[258] == 6 && types[259] == 1 && types[4000] == 5)
+        let scores = file["tokenizer.ggml.scores"]?.array?.compactMap(\.number) ?? []
+        #expect(scores.count == 4096 && scores.contains(-1) && scores.allSatisfy { $0 <= 0 })
+        let rebuilt = try GGUFTokenizerReader.tokenizer(from: file)
+        let source = try Tokenizer(directory: Fixtures.root.appendingPathComponent("tokenizers/sp-bpe").path)
+        // GGUF cannot carry an added token's `normalized`/`lstrip`/`single_word` flags (llama.cpp matches
+        // added tokens in the raw text), so the fixture's three flagged added tokens are left out of the text.
+        let text = try String(contentsOf: Fixtures.root.deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Calibration/eval/hamlet.txt"), encoding: .utf8)
+            .replacingOccurrences(of: "Hamlet", with: "Horatio") + " naïve café — 東京 🙂"
+        let (expected, actual) = (source.encode(text), rebuilt.encode(text))
+        let firstDifference = zip(expected, actual).enumerated().first { $0.element.0 != $0.element.1 }?.offset
+        #expect(expected.count == actual.count && firstDifference == nil,
+                "\(expected.count) vs \(actual.count) ids; first difference at \(firstDifference.map(String.init) ?? "-")")
+        #expect(rebuilt.decode(source.encode("Good night, sweet prince"), skipSpecialTokens: true) == "Good night, sweet prince")
     }
 
     @Test("the GGUF tokenizer gives the source tokenizer's ids on the held-out text")
