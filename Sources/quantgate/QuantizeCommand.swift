@@ -77,6 +77,12 @@ struct QuantizeCommand: ParsableCommand {
         guard !(noImatrix && imatrix != nil) else { throw ValidationError("--imatrix and --no-imatrix exclude each other") }
     }
 
+    /// The `--data` values as recorded in artefacts: built-in set names, and file names without their
+    /// directories (a local path never goes into a file that is shipped).
+    var dataNames: [String] {
+        data.map { BuiltinDataset(rawValue: $0) != nil ? $0 : URL(fileURLWithPath: $0).lastPathComponent }
+    }
+
     func fileType() throws -> GGUFFileType {
         let spec = format ?? "gguf:Q4_K_M"
         guard spec.lowercased().hasPrefix("gguf:"), let type = GGUFFileType(llamaQuantizeName: String(spec.dropFirst(5))) else {
@@ -106,11 +112,11 @@ struct QuantizeCommand: ParsableCommand {
             importance = matrix
             provenance += [
                 ("quantgate.calibration.data_hash", .string(key.dataHash)),
-                ("quantgate.calibration.settings", .string("data=\(data.joined(separator: ",")) samples=\(samples) seq_len=\(seqLen) seed=\(seed)")),
+                ("quantgate.calibration.settings", .string("data=\(dataNames.joined(separator: ",")) samples=\(samples) seq_len=\(seqLen) seed=\(seed)")),
             ]
         }
         if let saveImatrix, let importance {
-            try importance.writeLlamaCppFile(to: saveImatrix, datasets: data, chunkSize: seqLen)
+            try importance.writeLlamaCppFile(to: saveImatrix, datasets: dataNames, chunkSize: seqLen)
         }
         let progress = Progress(enabled: !quiet, label: "quantize \(type.rawValue)")
         let summary = try GGUFExporter.export(directory: directory, fileType: type, importance: importance,

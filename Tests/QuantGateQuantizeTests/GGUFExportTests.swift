@@ -10,19 +10,20 @@ import Testing
 @Suite("GGUF export")
 struct GGUFExportTests {
     static func export(_ model: String, _ type: GGUFFileType, importance: ImportanceMatrix? = nil) throws -> (URL, GGUFExportSummary) {
-        let directory = try Fixtures.temporaryDirectory()
+        let directory = try Fixtures.temporaryDirectory()  // the caller removes it
         let path = directory.appendingPathComponent("model.gguf").path
-        let summary = try GGUFExporter.export(directory: ModelDirectory(path: modelPath(model)),
+        let summary = try GGUFExporter.export(directory: ModelDirectory(path: modelPath(model, under: directory)),
                                               fileType: type, importance: importance, to: path)
         return (directory, summary)
     }
 
     /// A fixture's path; `tiny-qwen2-plain-rope` is tiny-qwen2-mqa with its llama3 RoPE scaling removed
     /// (llama.cpp stores that as a rope_freqs tensor, which this exporter does not write yet).
-    static func modelPath(_ model: String) throws -> String {
-        if model == "tiny-llama-sp-bpe" { return try withSentencePieceTokenizer() }
+    /// Variants are copies made under `base` (a test's temporary directory, removed with it).
+    static func modelPath(_ model: String, under base: URL) throws -> String {
+        if model == "tiny-llama-sp-bpe" { return try withSentencePieceTokenizer(under: base) }
         guard model == "tiny-qwen2-plain-rope" else { return Fixtures.root.appendingPathComponent(model).path }
-        let copy = FileManager.default.temporaryDirectory.appendingPathComponent("quantgate-tests-qwen2-plain-rope-\(UUID().uuidString)")
+        let copy = base.appendingPathComponent("qwen2-plain-rope-\(UUID().uuidString)")
         try FileManager.default.copyItem(at: Fixtures.root.appendingPathComponent("tiny-qwen2-mqa"), to: copy)
         let configURL = copy.appendingPathComponent("config.json")
         var config = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: configURL)) as? [String: Any])
@@ -37,7 +38,7 @@ struct GGUFExportTests {
         let (directory, _) = try Self.export(model, .f32)
         defer { try? FileManager.default.removeItem(at: directory) }
         let artefact = try GGUFModel(path: directory.appendingPathComponent("model.gguf").path)
-        let source = try ModelDirectory(path: Self.modelPath(model))
+        let source = try ModelDirectory(path: Self.modelPath(model, under: directory))
         var expectedConfiguration = source.configuration
         expectedConfiguration.rmsNormEps = Double(Float(expectedConfiguration.rmsNormEps))  // GGUF stores it as FLOAT32
         #expect(artefact.configuration == expectedConfiguration)
@@ -51,8 +52,8 @@ struct GGUFExportTests {
     }
 
     /// tiny-llama-linear's weights with the SentencePiece-style fixture tokenizer (byte fallback, ▁ spaces).
-    static func withSentencePieceTokenizer() throws -> String {
-        let copy = FileManager.default.temporaryDirectory.appendingPathComponent("quantgate-tests-sp-bpe-\(UUID().uuidString)")
+    static func withSentencePieceTokenizer(under base: URL) throws -> String {
+        let copy = base.appendingPathComponent("sp-bpe-\(UUID().uuidString)")
         try FileManager.default.copyItem(at: Fixtures.root.appendingPathComponent("tiny-llama-linear"), to: copy)
         for name in ["tokenizer.json", "tokenizer_config.json"] {
             try FileManager.default.removeItem(at: copy.appendingPathComponent(name))
@@ -143,7 +144,7 @@ struct GGUFExportTests {
         let artefact = try GGUFModel(path: directory.appendingPathComponent("model.gguf").path)
         let tokens = Array(artefact.tokenizer.encode("What's he that wishes so? My cousin Westmoreland?").prefix(24))
         let quantized = try LlamaModel(configuration: artefact.configuration, source: artefact.weights).logits(tokens: tokens)
-        let original = try LlamaModel(directory: ModelDirectory(path: Self.modelPath("tiny-llama-linear"))).logits(tokens: tokens)
+        let original = try LlamaModel(directory: ModelDirectory(path: Self.modelPath("tiny-llama-linear", under: directory))).logits(tokens: tokens)
         // Random weights at 5 bits: a relative RMS error of a few per cent; a wrong layout would be ~100 %.
         let error = zip(quantized.values, original.values).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }
         let energy = original.values.reduce(0) { $0 + $1 * $1 }

@@ -178,7 +178,7 @@ struct TokenizerBehaviourTests {
 
     /// A copy of bard-5m's tokenizer.json with its post-processor removed, and a tokenizer_config.json.
     static func directoryWithoutPostProcessor(configuration: String?) throws -> URL {
-        let directory = try Fixtures.temporaryDirectory()
+        let directory = try Fixtures.temporaryDirectory()  // the caller removes it
         let source = try Data(contentsOf: Fixtures.exampleModel.appendingPathComponent("tokenizer.json"))
         var json = try JSONDecoder().decode(JSONValue.self, from: source)
         json.set(path: ["post_processor"], to: .null)
@@ -192,6 +192,7 @@ struct TokenizerBehaviourTests {
     @Test("without a post-processor, tokenizer_config.json's add_bos_token and add_eos_token apply")
     func configurationFlags() throws {
         let plain = try Self.directoryWithoutPostProcessor(configuration: nil)
+        defer { try? FileManager.default.removeItem(at: plain) }
         let noConfig = try Tokenizer(directory: plain.path)
         #expect(noConfig.bosTokenID == nil && !noConfig.addsBOS)
         #expect(noConfig.encode("to be") == noConfig.encode("to be", addSpecialTokens: false))
@@ -199,12 +200,14 @@ struct TokenizerBehaviourTests {
         let both = try Self.directoryWithoutPostProcessor(configuration: """
             {"bos_token": {"content": "<s>", "lstrip": false}, "eos_token": "</s>", "add_bos_token": true, "add_eos_token": true}
             """)
+        defer { try? FileManager.default.removeItem(at: both) }
         let tokenizer = try Tokenizer(directory: both.path)
         #expect(tokenizer.addsBOS && tokenizer.addsEOS)
         #expect(tokenizer.encode("to be") == [0] + tokenizer.encode("to be", addSpecialTokens: false) + [1])
 
         // With a post-processor, it decides (as in transformers 5): add_bos_token false changes nothing.
         let directory = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
         try FileManager.default.copyItem(at: Fixtures.exampleModel.appendingPathComponent("tokenizer.json"),
                                          to: directory.appendingPathComponent("tokenizer.json"))
         try Data(#"{"bos_token": "<s>", "eos_token": "</s>", "add_bos_token": false}"#.utf8)

@@ -123,6 +123,7 @@ struct TokenizerCorruptInputTests {
     @Test("a directory without tokenizer.json")
     func missingFile() throws {
         let directory = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
         let path = directory.appendingPathComponent("tokenizer.json").path
         #expect(throws: TokenizerError.missingFile(path: path)) { try Tokenizer(directory: directory.path) }
         #expect(throws: TokenizerError.missingFile(path: "/nonexistent/quantgate/tokenizer.json")) {
@@ -133,6 +134,7 @@ struct TokenizerCorruptInputTests {
     @Test("a malformed tokenizer_config.json is named in the error")
     func malformedConfiguration() throws {
         let directory = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
         try Data(Self.tokenizerJSON().utf8).write(to: directory.appendingPathComponent("tokenizer.json"))
         let config = directory.appendingPathComponent("tokenizer_config.json")
         try Data(#"{"bos_token": 7}"#.utf8).write(to: config)
