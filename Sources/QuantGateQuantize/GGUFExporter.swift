@@ -41,9 +41,9 @@ public enum GGUFExporter {
         let started = DispatchTime.now().uptimeNanoseconds
         let c = directory.configuration
         let architecture = c.family == .qwen2 ? "qwen2" : "llama"
-        if case .llama3 = c.ropeScaling {
+        if case .llama3 = c.ropeScaling, architecture != "llama" {
             throw GGUFError.unsupported(file: directory.path, field: "rope_scaling",
-                                        reason: "llama3 RoPE scaling (rope_freqs.weight) is not exported yet")
+                                        reason: "llama3 RoPE scaling on a \(architecture) model (llama.cpp reads rope_freqs for llama only)")
         }
         let names = directory.checkpoint.tensors.map(\.name)
         let hasOutput = names.contains("lm_head.weight") && !c.tieWordEmbeddings
@@ -60,6 +60,15 @@ public enum GGUFExporter {
 
         var summary: [GGUFExportSummary.Tensor] = []
         var pending: [GGUFPendingTensor] = []
+        if let factors = RopeFrequencyFactors.llama3(c) {
+            // llama.cpp takes llama3 scaling as per-frequency divisors of θ, in a tensor of its own.
+            pending.append(GGUFPendingTensor(name: "rope_freqs.weight", shape: [factors.count], type: .f32) {
+                factors.withUnsafeBytes { Array($0) }
+            })
+            summary.append(.init(name: "rope_freqs.weight", shape: [factors.count], type: "F32", bytes: factors.count * 4,
+                                 usedImportance: false))
+            metadata += RopeFrequencyFactors.provenance(c)
+        }
         for name in orderedNames(names, layers: c.layerCount) {
             guard !(name == "lm_head.weight" && !hasOutput), let ggufName = GGUFTensorNames.gguf(name),
                   let info = directory.checkpoint.locate(name)?.tensor else { continue }
@@ -86,7 +95,7 @@ public enum GGUFExporter {
         let fileBytes = (try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
         return GGUFExportSummary(
             path: path, fileType: fileType.rawValue, tensors: summary, fileBytes: fileBytes,
-            parameters: summary.reduce(0) { $0 + $1.shape.reduce(1, *) },
+            parameters: summary.filter { $0.name != "rope_freqs.weight" }.reduce(0) { $0 + $1.shape.reduce(1, *) },
             seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
     }
 

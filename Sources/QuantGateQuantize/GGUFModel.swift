@@ -23,6 +23,11 @@ public struct GGUFModel: Sendable {
             throw GGUFError.unsupported(file: path, field: "general.architecture", reason: "'\(architecture)' (runs llama and qwen2)")
         }
         configuration = try Self.configuration(file, architecture: architecture)
+        if let expected = RopeFrequencyFactors.llama3(configuration),
+           try file.floats(named: "rope_freqs.weight").values != expected {
+            throw GGUFError.malformed(file: path, field: "rope_freqs.weight",
+                                      reason: "does not match the llama3 parameters recorded in quantgate.rope_scaling.llama3.*")
+        }
         weights = GGUFWeightSource(file: file, configuration: configuration, interleavedRotary: architecture == "llama")
         tokenizer = try GGUFTokenizerReader.tokenizer(from: file)
     }
@@ -76,7 +81,18 @@ public struct GGUFModel: Sendable {
             throw GGUFError.unsupported(file: file.path, field: "\(a).rope.scaling.type", reason: "'\(other)'")
         }
         if file.tensor(named: "rope_freqs.weight") != nil {
-            throw GGUFError.unsupported(file: file.path, field: "rope_freqs.weight", reason: "per-frequency RoPE factors (llama3 scaling) are not run")
+            // The runtime computes llama3 scaling from its parameters, which QuantGate's files record.
+            let key = "quantgate.rope_scaling.llama3."
+            guard let factor = file[key + "factor"]?.number, let low = file[key + "low_freq_factor"]?.number,
+                  let high = file[key + "high_freq_factor"]?.number,
+                  let original = file[key + "original_max_position_embeddings"]?.number else {
+                throw GGUFError.unsupported(file: file.path, field: "rope_freqs.weight",
+                                            reason: "per-frequency RoPE factors without the llama3 parameters behind them")
+            }
+            config["rope_scaling"] = .object([
+                "rope_type": .string("llama3"), "factor": .number(factor), "low_freq_factor": .number(low),
+                "high_freq_factor": .number(high), "original_max_position_embeddings": .number(original),
+            ])
         }
         let json = try JSONEncoder().encode(JSONValue.object(config))
         return try LlamaConfiguration(json: json, file: "\(file.path) (metadata)")

@@ -22,6 +22,18 @@ struct GGUFExportTests {
     /// Variants are copies made under `base` (a test's temporary directory, removed with it).
     static func modelPath(_ model: String, under base: URL) throws -> String {
         if model == "tiny-llama-sp-bpe" { return try withSentencePieceTokenizer(under: base) }
+        if model == "tiny-llama-llama3-rope" {
+            // tiny-llama-linear with Llama 3.1 RoPE scaling instead of linear (weights unchanged).
+            let copy = base.appendingPathComponent("llama3-rope-\(UUID().uuidString)")
+            try FileManager.default.copyItem(at: Fixtures.root.appendingPathComponent("tiny-llama-linear"), to: copy)
+            let configURL = copy.appendingPathComponent("config.json")
+            var config = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: configURL)) as? [String: Any])
+            config["rope_scaling"] = nil
+            config["rope_parameters"] = ["rope_type": "llama3", "rope_theta": 500_000.0, "factor": 8.0, "low_freq_factor": 1.0,
+                                         "high_freq_factor": 4.0, "original_max_position_embeddings": 64]
+            try JSONSerialization.data(withJSONObject: config).write(to: configURL)
+            return copy.path
+        }
         guard model == "tiny-qwen2-plain-rope" else { return Fixtures.root.appendingPathComponent(model).path }
         let copy = base.appendingPathComponent("qwen2-plain-rope-\(UUID().uuidString)")
         try FileManager.default.copyItem(at: Fixtures.root.appendingPathComponent("tiny-qwen2-mqa"), to: copy)
@@ -33,7 +45,7 @@ struct GGUFExportTests {
     }
 
     @Test("an F32 export runs to the same logits as the checkpoint (q/k rows interleaved and restored)",
-          arguments: ["bard-5m", "tiny-qwen2-plain-rope", "tiny-llama-linear"])
+          arguments: ["bard-5m", "tiny-qwen2-plain-rope", "tiny-llama-linear", "tiny-llama-llama3-rope"])
     func f32RoundTrip(model: String) throws {
         let (directory, _) = try Self.export(model, .f32)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -174,9 +186,23 @@ struct GGUFExportTests {
         #expect(file.tensor(named: "blk.0.attn_q.weight.in_sum2")?.shape == [256])
     }
 
-    @Test("llama3 RoPE scaling is refused with a clear error, before anything is written")
-    func llama3Refused() throws {
+    @Test("llama3 RoPE scaling becomes llama.cpp's rope_freqs tensor (a qwen2 model with it is refused)")
+    func llama3RopeFactors() throws {
         #expect(throws: GGUFError.self) { _ = try Self.export("tiny-qwen2-mqa", .f16) }
+        let (directory, _) = try Self.export("tiny-llama-llama3-rope", .f16)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = try GGUFFile(path: directory.appendingPathComponent("model.gguf").path)
+        let factors = try file.floats(named: "rope_freqs.weight").values
+        // head_dim 16, θ 500000, factor 8, low 1, high 4, L = 64: the converter's formula by hand.
+        let expected: [Float] = (0..<8).map { i in
+            let wavelength = 2 * Double.pi / Double(Float(1 / pow(500_000.0, Double(2 * i) / 16)))
+            if wavelength < 16 { return 1 }
+            if wavelength > 64 { return 8 }
+            let s = (64 / wavelength - 1) / 3
+            return Float(1 / ((1 - s) / 8 + s))
+        }
+        #expect(factors == expected)
+        #expect(factors.first == 1 && factors.last == 8)
     }
 
     @Test("an importance matrix of the wrong width is refused, naming the tensor")
