@@ -45,32 +45,11 @@ QG_AVX2 static inline void requantize_group(const float *x, float d, int lo, int
 
 // MARK: - Q3_K
 
-static void q3k_pack_scales(const int *levels, uint8_t *scales) {
-    memset(scales, 0, 12);
-    for (int g = 0; g < 16; g++) {
-        int l = levels[g];
-        if (g < 8) {
-            scales[g] = (uint8_t)(l & 0xF);
-        } else {
-            scales[g - 8] |= (uint8_t)((l & 0xF) << 4);
-        }
-        scales[8 + g % 4] |= (uint8_t)((l >> 4) << (2 * (g / 4)));
-    }
-}
-
-static void q3k_unpack_scales(const uint8_t *scales, int *mult) {
-    for (int g = 0; g < 16; g++) {
-        int low = g < 8 ? (scales[g] & 0xF) : (scales[g - 8] >> 4);
-        int high = (scales[8 + g % 4] >> (2 * (g / 4))) & 3;
-        mult[g] = (low | (high << 4)) - 32;
-    }
-}
-
 /// Requantizes the groups against their decoded scales and writes hmask and qs. The levels are 0…7,
 /// so "subtract 4 when above 3" is "keep the low two bits".
 QG_AVX2 static void q3k_finish(const float *x, int8_t *L, uint8_t *block) {
     int mult[16];
-    q3k_unpack_scales(block + 96, mult);
+    qg_q3k_unpack_scales(block + 96, mult);
     const float d_all = qg_get_half(block + 108);
     for (int g = 0; g < 16; g++) {
         const float d = d_all * (float)mult[g];
@@ -112,7 +91,7 @@ QG_AVX2 static void q3k_block_plain(const float *x, uint8_t *block) {
             int8_t l = (int8_t)qg_round_magic(iscale * scales[g]);
             levels[g] = qg_clamp_int(l, -32, 31) + 32;
         }
-        q3k_pack_scales(levels, block + 96);
+        qg_q3k_pack_scales(levels, block + 96);
         qg_put_half(block + 108, 1.0f / iscale);
     } else {
         memset(block + 96, 0, 12);
@@ -143,7 +122,7 @@ QG_AVX2 static void q3k_block_weighted(const float *x, const float *qw, uint8_t 
     const float d_block = qg_search_symmetric_avx2(16, 32, scales, group_weight, Ls);
     int levels[16];
     for (int g = 0; g < 16; g++) levels[g] = Ls[g];
-    q3k_pack_scales(levels, block + 96);
+    qg_q3k_pack_scales(levels, block + 96);
     qg_put_half(block + 108, d_block);
     q3k_finish(x, L, block);
 }
@@ -176,7 +155,7 @@ QG_AVX2 void qg_dequantize_q3_k_avx2(const void *src, float *dst, int64_t n) {
     for (int64_t k = 0; k < n; k += QK_K, b += 110, dst += QK_K) {
         const uint8_t *hmask = b, *qs = b + 32;
         int mult[16];
-        q3k_unpack_scales(b + 96, mult);
+        qg_q3k_unpack_scales(b + 96, mult);
         const float d_all = qg_get_half(b + 108);
         for (int i = 0; i < QK_K; i += 8) {
             const int h = i / 128, k4 = (i % 128) / 32, l = i % 32;

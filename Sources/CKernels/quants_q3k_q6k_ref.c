@@ -32,8 +32,8 @@ enum { QK_K = 256 };
 
 // MARK: - Q3_K
 
-/// Packs sixteen 6-bit group scale levels into Q3_K's 12 scale bytes.
-static void q3k_pack_scales(const int *levels, uint8_t *scales) {
+/// Packs sixteen 6-bit group scale levels into Q3_K's 12 scale bytes (shared with the AVX2 file).
+void qg_q3k_pack_scales(const int *levels, uint8_t *scales) {
     memset(scales, 0, 12);
     for (int g = 0; g < 16; g++) {
         int l = levels[g];
@@ -46,8 +46,8 @@ static void q3k_pack_scales(const int *levels, uint8_t *scales) {
     }
 }
 
-/// The signed group scale multipliers s_g − 32 that Q3_K's 12 scale bytes hold.
-static void q3k_unpack_scales(const uint8_t *scales, int *mult) {
+/// The signed group scale multipliers s_g − 32 that Q3_K's 12 scale bytes hold (shared with the AVX2 file).
+void qg_q3k_unpack_scales(const uint8_t *scales, int *mult) {
     for (int g = 0; g < 16; g++) {
         int low = g < 8 ? (scales[g] & 0xF) : (scales[g - 8] >> 4);
         int high = (scales[8 + g % 4] >> (2 * (g / 4))) & 3;
@@ -59,7 +59,7 @@ static void q3k_unpack_scales(const uint8_t *scales, int *mult) {
 /// the search gave), then writes hmask and qs. `block` is the 110-byte block with scales and d filled in.
 static void q3k_finish(const float *x, int8_t *L, uint8_t *block) {
     int mult[16];
-    q3k_unpack_scales(block + 96, mult);
+    qg_q3k_unpack_scales(block + 96, mult);
     const float d_all = qg_get_half(block + 108);
     for (int g = 0; g < 16; g++) {
         const float d = d_all * (float)mult[g];
@@ -105,7 +105,7 @@ static void q3k_block_plain(const float *x, uint8_t *block) {
             int8_t l = (int8_t)qg_round_magic(iscale * scales[g]);  // narrowed first, then clamped, as in ggml
             levels[g] = qg_clamp_int(l, -32, 31) + 32;
         }
-        q3k_pack_scales(levels, block + 96);
+        qg_q3k_pack_scales(levels, block + 96);
         qg_put_half(block + 108, 1.0f / iscale);
     } else {
         memset(block + 96, 0, 12);
@@ -132,7 +132,7 @@ static void q3k_block_weighted(const float *x, const float *qw, uint8_t *block) 
     const float d_block = qg_search_symmetric_ref(16, 32, scales, group_weight, Ls);
     int levels[16];
     for (int g = 0; g < 16; g++) levels[g] = Ls[g];
-    q3k_pack_scales(levels, block + 96);
+    qg_q3k_pack_scales(levels, block + 96);
     qg_put_half(block + 108, d_block);
     q3k_finish(x, L, block);
 }
@@ -157,7 +157,7 @@ void qg_dequantize_q3_k_ref(const void *src, float *dst, int64_t n) {
     for (int64_t k = 0; k < n; k += QK_K, b += 110, dst += QK_K) {
         const uint8_t *hmask = b, *qs = b + 32;
         int mult[16];
-        q3k_unpack_scales(b + 96, mult);
+        qg_q3k_unpack_scales(b + 96, mult);
         const float d_all = qg_get_half(b + 108);
         for (int i = 0; i < QK_K; i++) {
             const int h = i / 128, k4 = (i % 128) / 32, l = i % 32;

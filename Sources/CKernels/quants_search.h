@@ -103,6 +103,10 @@ float qg_search_symmetric_descent_ref(int n, int nmax, const float *x, int8_t *L
 /// Writes L, stores the negated offset in *neg_min, and returns the scale.
 float qg_search_affine_ref(int n, int nmax, const float *x, const float *weights, uint8_t *L, float *neg_min);
 
+/// Q3_K's 12 scale bytes ⇄ its sixteen 6-bit group scale levels (stored as level, read back as level − 32).
+void qg_q3k_pack_scales(const int *levels, uint8_t *scales);
+void qg_q3k_unpack_scales(const uint8_t *scales, int *mult);
+
 #if defined(__x86_64__) || defined(_M_X64)
 
 // MARK: - AVX2 variants (bit-identical to the scalar definitions for every input)

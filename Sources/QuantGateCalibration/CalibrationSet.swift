@@ -60,14 +60,13 @@ public struct CalibrationSet: Sendable {
     /// SHA-256 of the windows, as ``dataHash`` describes.
     public static func hash(_ windows: [[Int]]) -> String {
         var hasher = SHA256()
-        func add(_ value: Int64) { withUnsafeBytes(of: value.littleEndian) { hasher.update(bufferPointer: $0) } }
-        add(Int64(windows.count))
+        hasher.update(int64: Int64(windows.count))
         for window in windows {
-            add(Int64(window.count))
+            hasher.update(int64: Int64(window.count))
             let ids = window.map { Int32(truncatingIfNeeded: $0).littleEndian }
             ids.withUnsafeBytes { hasher.update(bufferPointer: $0) }
         }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return hasher.hexDigest()
     }
 
     /// Tokens in all windows.

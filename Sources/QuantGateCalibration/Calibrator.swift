@@ -98,7 +98,14 @@ public final class Calibrator {
             var accumulators = LinearInput.allCases.map { ChannelAccumulator(width: $0.width(c), hessian: collectHessian) }
             var output = ChannelAccumulator(width: c.hiddenSize, hessian: false)
             let observe: (LinearInput, Matrix) -> Void = { point, x in accumulators[point.rawValue].add(x) }
-            if quantizer == nil {
+            // The input statistics are final after the measuring pass; each is finished (Hessian means
+            // included) exactly once, and reused for the quantizer and the sink.
+            func finishedInputs() -> [LinearInputStatistics] {
+                LinearInput.allCases.map { LinearInputStatistics(point: $0, statistics: accumulators[$0.rawValue].finish()) }
+            }
+            let inputs: [LinearInputStatistics]
+            switch quantizer {
+            case nil:
                 for w in hidden.indices {
                     model.runBlock(weights: weights, hidden: &hidden[w], observe: observe)
                     try check(hidden[w], layer: layer)
@@ -107,7 +114,8 @@ public final class Calibrator {
                     report(layer: layer, window: w + 1)
                 }
                 blockPasses += 1
-            } else if let quantizer {
+                inputs = finishedInputs()
+            case let quantizer?:
                 for w in hidden.indices {
                     var scratch = hidden[w]
                     model.runBlock(weights: weights, hidden: &scratch, observe: observe)
@@ -115,7 +123,8 @@ public final class Calibrator {
                     report(layer: layer, window: w + 1)
                 }
                 blockPasses += 1
-                let measured = statistics(layer: layer, accumulators, output: output)
+                inputs = finishedInputs()
+                let measured = BlockStatistics(layer: layer, inputs: inputs, output: output.finish())
                 if let replaced = try quantizer.quantize(layer: layer, weights: weights, statistics: measured, inputs: hidden) {
                     weights = replaced
                 }
@@ -129,15 +138,8 @@ public final class Calibrator {
                 blockPasses += 1
             }
             hessianSeconds += accumulators.reduce(0) { $0 + $1.hessianSeconds }
-            try sink(statistics(layer: layer, accumulators, output: output))
+            try sink(BlockStatistics(layer: layer, inputs: inputs, output: output.finish()))
         }
-    }
-
-    private func statistics(layer: Int, _ accumulators: [ChannelAccumulator], output: ChannelAccumulator) -> BlockStatistics {
-        BlockStatistics(
-            layer: layer,
-            inputs: LinearInput.allCases.map { LinearInputStatistics(point: $0, statistics: accumulators[$0.rawValue].finish()) },
-            output: output.finish())
     }
 
     private func check(_ hidden: Matrix, layer: Int) throws {

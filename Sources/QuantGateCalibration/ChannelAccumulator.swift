@@ -124,10 +124,3 @@ struct HessianAccumulator {
         return result
     }
 }
-
-/// A pointer shared by `concurrentPerform` workers that touch disjoint elements.
-struct UnsafeSendable<Pointee>: @unchecked Sendable {
-    let pointer: UnsafeMutablePointer<Pointee>
-    init(_ pointer: UnsafeMutablePointer<Pointee>) { self.pointer = pointer }
-    init(_ pointer: UnsafePointer<Pointee>) { self.pointer = UnsafeMutablePointer(mutating: pointer) }
-}

@@ -14,23 +14,18 @@ public enum ModelFingerprint {
         guard let config = FileManager.default.contents(atPath: configPath) else {
             throw CalibrationDataError.unreadable(path: configPath, reason: "cannot be read")
         }
-        func add(_ value: Int64) { withUnsafeBytes(of: value.littleEndian) { hasher.update(bufferPointer: $0) } }
-        func add(_ text: String) {
-            add(Int64(text.utf8.count))
-            hasher.update(data: Data(text.utf8))
-        }
-        add(Int64(config.count))
+        hasher.update(int64: Int64(config.count))
         hasher.update(data: config)
         let checkpoint = directory.checkpoint
         for name in checkpoint.tensors.map(\.name).sorted() {
             guard let (tensor, file) = checkpoint.locate(name) else { continue }
-            add(name)
-            add(tensor.dtype.rawValue)
-            add(Int64(tensor.shape.count))
-            for dimension in tensor.shape { add(Int64(dimension)) }
-            add(Int64(tensor.byteCount))
+            hasher.update(lengthPrefixed: name)
+            hasher.update(lengthPrefixed: tensor.dtype.rawValue)
+            hasher.update(int64: Int64(tensor.shape.count))
+            for dimension in tensor.shape { hasher.update(int64: Int64(dimension)) }
+            hasher.update(int64: Int64(tensor.byteCount))
             file.withBytes(of: tensor) { hasher.update(bufferPointer: $0) }
         }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return hasher.hexDigest()
     }
 }

@@ -114,7 +114,7 @@ public final class StatisticsFile {
                 }
             }
         }
-        let actual = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        let actual = hasher.hexDigest()
         guard actual == expected else {
             throw HDF5Error(path: path, object: "", reason: "content checksum does not match (the file was altered or damaged)")
         }

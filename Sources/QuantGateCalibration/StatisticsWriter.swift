@@ -76,7 +76,7 @@ public final class StatisticsWriter {
     /// - Throws: when blocks are missing or the rename fails.
     public func finish() throws {
         precondition(nextLayer == configuration.layerCount, "\(nextLayer) of \(configuration.layerCount) blocks written")
-        let digest = checksum.finalize().map { String(format: "%02x", $0) }.joined()
+        let digest = checksum.hexDigest()
         try file.setAttribute("content_sha256", .string(digest))
         file.close()
         if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
@@ -111,10 +111,8 @@ public final class StatisticsWriter {
 /// UTF-8 bytes, its element count, then its elements as 32-bit little-endian words.
 enum StatisticsChecksum {
     static func add(_ name: String, _ words: [UInt32], to hasher: inout SHA256) {
-        func add(_ value: Int64) { withUnsafeBytes(of: value.littleEndian) { hasher.update(bufferPointer: $0) } }
-        add(Int64(name.utf8.count))
-        hasher.update(data: Data(name.utf8))
-        add(Int64(words.count))
+        hasher.update(lengthPrefixed: name)
+        hasher.update(int64: Int64(words.count))
         words.withUnsafeBytes { hasher.update(bufferPointer: $0) }
     }
 }

@@ -30,7 +30,7 @@ enum Attention {
                     }
                 }
                 scores.withUnsafeMutableBufferPointer { buffer in
-                    let block = SendableMutablePointer(buffer.baseAddress!)
+                    let block = UnsafeSendable(buffer.baseAddress!)
                     Kernels.parallelRows(rows) { i in
                         softmaxCausalRow(block.pointer + i * keys, visible: r0 + i + 1, width: keys)
                     }

@@ -23,7 +23,7 @@ enum Kernels {
         let n = x.columns
         x.values.withUnsafeBufferPointer { src in
             y.values.withUnsafeMutableBufferPointer { dst in
-                let (source, destination) = (SendablePointer(src.baseAddress!), SendableMutablePointer(dst.baseAddress!))
+                let (source, destination) = (UnsafeSendable(src.baseAddress!), UnsafeSendable(dst.baseAddress!))
                 parallelRows(x.rows) { r in
                     let row = source.pointer + r * n
                     var sum: Float = 0
@@ -54,16 +54,4 @@ enum Kernels {
             for r in (c * chunk)..<min(rows, (c + 1) * chunk) { body(r) }
         }
     }
-}
-
-/// A pointer handed to `concurrentPerform` workers that write disjoint ranges.
-struct SendableMutablePointer: @unchecked Sendable {
-    let pointer: UnsafeMutablePointer<Float>
-    init(_ pointer: UnsafeMutablePointer<Float>) { self.pointer = pointer }
-}
-
-/// A read-only pointer shared by `concurrentPerform` workers.
-struct SendablePointer: @unchecked Sendable {
-    let pointer: UnsafePointer<Float>
-    init(_ pointer: UnsafePointer<Float>) { self.pointer = pointer }
 }

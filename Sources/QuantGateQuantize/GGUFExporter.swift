@@ -151,22 +151,25 @@ public enum GGUFExporter {
     static func encode(_ values: [Float], rowLength: Int, type: GGMLType, importance: [Float]?) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: type.rowBytes(rowLength) * (values.count / rowLength))
         values.withUnsafeBufferPointer { source in
-            out.withUnsafeMutableBytes { destination in
-                let input = UnsafeSendablePointer(source.baseAddress!)
-                let output = UnsafeSendableRawPointer(destination.baseAddress!)
+            out.withUnsafeMutableBufferPointer { destination in
+                let input = UnsafeSendable(source.baseAddress!)
+                let output = UnsafeSendable(destination.baseAddress!)
+                let halves = UnsafeMutableRawPointer(output.pointer).assumingMemoryBound(to: UInt16.self)
                 switch type {
                 case .f32:
-                    for i in 0..<values.count { output.pointer.storeBytes(of: values[i].bitPattern.littleEndian, toByteOffset: i * 4, as: UInt32.self) }
+                    for i in 0..<values.count {
+                        UnsafeMutableRawPointer(output.pointer).storeBytes(of: values[i].bitPattern.littleEndian, toByteOffset: i * 4, as: UInt32.self)
+                    }
                 case .f16:
-                    qg_f32_to_f16(input.pointer, output.pointer.assumingMemoryBound(to: UInt16.self), Int64(values.count))
+                    qg_f32_to_f16(input.pointer, halves, Int64(values.count))
                 case .bf16:
-                    qg_f32_to_bf16(input.pointer, output.pointer.assumingMemoryBound(to: UInt16.self), Int64(values.count))
+                    qg_f32_to_bf16(input.pointer, halves, Int64(values.count))
                 default:
                     let rows = values.count / rowLength
                     let chunk = max(1, min(64, rows / (4 * ProcessInfo.processInfo.activeProcessorCount) + 1))
                     let rowBytes = type.rowBytes(rowLength)
                     importance.withUnsafeBufferPointerIfPresent { weights in
-                        let w = weights.map { UnsafeSendablePointer($0.baseAddress!) }
+                        let w = weights.map { UnsafeSendable($0.baseAddress!) }
                         DispatchQueue.concurrentPerform(iterations: (rows + chunk - 1) / chunk) { index in
                             let first = index * chunk
                             let count = min(chunk, rows - first)
@@ -179,18 +182,6 @@ public enum GGUFExporter {
         }
         return out
     }
-}
-
-/// A read-only pointer shared by concurrent workers.
-struct UnsafeSendablePointer: @unchecked Sendable {
-    let pointer: UnsafePointer<Float>
-    init(_ pointer: UnsafePointer<Float>) { self.pointer = pointer }
-}
-
-/// A raw pointer whose disjoint ranges concurrent workers write.
-struct UnsafeSendableRawPointer: @unchecked Sendable {
-    let pointer: UnsafeMutableRawPointer
-    init(_ pointer: UnsafeMutableRawPointer) { self.pointer = pointer }
 }
 
 extension Optional where Wrapped == [Float] {

@@ -29,20 +29,7 @@ struct CalibrateCommand: ParsableCommand {
     @Argument(help: "A model directory (config.json, safetensors weights, tokenizer.json).")
     var model: String
 
-    @Option(name: .customLong("data"), help: "Calibration data: prose, code, mixed, or a path (repeatable).")
-    var data: [String] = ["prose"]
-
-    @Option(help: "The JSONL field holding each record's text.")
-    var field = "text"
-
-    @Option(help: "Sequences (windows) to calibrate on.")
-    var samples = 128
-
-    @Option(name: .customLong("seq-len"), help: "Tokens per sequence.")
-    var seqLen = 512
-
-    @Option(help: "Sampling seed.")
-    var seed: UInt64 = 0
+    @OptionGroup var calibration: CalibrationDataOptions
 
     @Option(help: "The statistics file to write (or reuse).")
     var out: String?
@@ -67,8 +54,6 @@ struct CalibrateCommand: ParsableCommand {
     var quiet = false
 
     func validate() throws {
-        guard samples >= 1 && samples <= 1 << 20 else { throw ValidationError("--samples must be in 1...1048576") }
-        guard seqLen >= 2 && seqLen <= 1 << 20 else { throw ValidationError("--seq-len must be in 2...1048576") }
         guard dryRun || out != nil else { throw ValidationError("--out FILE is required (except with --dry-run)") }
     }
 
@@ -78,13 +63,11 @@ struct CalibrateCommand: ParsableCommand {
         }
         let directory = try ModelDirectory(path: model)
         let c = directory.configuration
-        if seqLen > c.maxPositionEmbeddings {
-            note("--seq-len \(seqLen) exceeds max_position_embeddings \(c.maxPositionEmbeddings)")
+        if calibration.seqLen > c.maxPositionEmbeddings {
+            note("--seq-len \(calibration.seqLen) exceeds max_position_embeddings \(c.maxPositionEmbeddings)")
         }
         let tokenizer = try Tokenizer(directory: model)
-        let sources = try data.flatMap { try CalibrationDataSource.parse($0, field: field) }
-        let set = try CalibrationSet.load(sources: sources, names: data, tokenizer: tokenizer, vocabularySize: c.vocabSize,
-                                          sequences: samples, length: seqLen, seed: seed)
+        let set = try calibration.load(tokenizer: tokenizer, vocabularySize: c.vocabSize)
         var report = CalibrationReport(set: set)
         for line in set.diagnostics.notes { note(line) }
         report.modelHash = try ModelFingerprint.compute(directory)
@@ -119,7 +102,8 @@ struct CalibrateCommand: ParsableCommand {
         let progress = CalibrationProgressLine(enabled: !quiet)
         let started = DispatchTime.now().uptimeNanoseconds
         if force, let out, FileManager.default.fileExists(atPath: out) { try FileManager.default.removeItem(atPath: out) }
-        let (file, _) = try CalibrationCache.obtain(path: out!, key: key, set: set, calibrator: calibrator, progress: progress.update)
+        let (file, _) = try CalibrationCache.obtain(path: out!, key: key, set: set, calibrator: calibrator,
+                                                    known: force ? .absent : cache, progress: progress.update)
         progress.finish()
         report.seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         report.blockPasses = calibrator.blockPasses

@@ -33,20 +33,7 @@ struct QuantizeCommand: ParsableCommand {
     @Option(help: "Artefact format, e.g. gguf:Q4_K_M (default for the target).")
     var format: String?
 
-    @Option(name: .customLong("data"), help: "Calibration data for the importance matrix: prose, code, mixed, or a path (repeatable).")
-    var data: [String] = ["prose"]
-
-    @Option(help: "The JSONL field holding each record's text.")
-    var field = "text"
-
-    @Option(help: "Calibration sequences.")
-    var samples = 128
-
-    @Option(name: .customLong("seq-len"), help: "Tokens per calibration sequence.")
-    var seqLen = 512
-
-    @Option(help: "Calibration sampling seed.")
-    var seed: UInt64 = 0
+    @OptionGroup var calibrationData: CalibrationDataOptions
 
     @Option(help: "The calibration cache to reuse or write (default: OUT.calibration.h5); `quantgate calibrate --out` writes one.")
     var calibration: String?
@@ -75,12 +62,6 @@ struct QuantizeCommand: ParsableCommand {
         }
         _ = try fileType()
         guard !(noImatrix && imatrix != nil) else { throw ValidationError("--imatrix and --no-imatrix exclude each other") }
-    }
-
-    /// The `--data` values as recorded in artefacts: built-in set names, and file names without their
-    /// directories (a local path never goes into a file that is shipped).
-    var dataNames: [String] {
-        data.map { BuiltinDataset(rawValue: $0) != nil ? $0 : URL(fileURLWithPath: $0).lastPathComponent }
     }
 
     func fileType() throws -> GGUFFileType {
@@ -112,11 +93,12 @@ struct QuantizeCommand: ParsableCommand {
             importance = matrix
             provenance += [
                 ("quantgate.calibration.data_hash", .string(key.dataHash)),
-                ("quantgate.calibration.settings", .string("data=\(dataNames.joined(separator: ",")) samples=\(samples) seq_len=\(seqLen) seed=\(seed)")),
+                ("quantgate.calibration.settings", .string("data=\(calibrationData.recordedNames.joined(separator: ",")) "
+                                 + "samples=\(calibrationData.samples) seq_len=\(calibrationData.seqLen) seed=\(calibrationData.seed)")),
             ]
         }
         if let saveImatrix, let importance {
-            try importance.writeLlamaCppFile(to: saveImatrix, datasets: dataNames, chunkSize: seqLen)
+            try importance.writeLlamaCppFile(to: saveImatrix, datasets: calibrationData.recordedNames, chunkSize: calibrationData.seqLen)
         }
         let progress = Progress(enabled: !quiet, label: "quantize \(type.rawValue)")
         let summary = try GGUFExporter.export(directory: directory, fileType: type, importance: importance,
@@ -147,9 +129,7 @@ struct QuantizeCommand: ParsableCommand {
     private func calibrate(_ directory: ModelDirectory) throws -> (ImportanceMatrix, CalibrationKey) {
         let c = directory.configuration
         let tokenizer = try Tokenizer(directory: model)
-        let sources = try data.flatMap { try CalibrationDataSource.parse($0, field: field) }
-        let set = try CalibrationSet.load(sources: sources, names: data, tokenizer: tokenizer, vocabularySize: c.vocabSize,
-                                          sequences: samples, length: seqLen, seed: seed)
+        let set = try calibrationData.load(tokenizer: tokenizer, vocabularySize: c.vocabSize)
         for note in set.diagnostics.notes where !quiet { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
         let key = CalibrationKey(modelHash: try ModelFingerprint.compute(directory), set: set, hessian: false)
         let cachePath = calibration ?? out + ".calibration.h5"
