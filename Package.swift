@@ -10,10 +10,12 @@ let package = Package(
         .library(name: "QuantGateModel", targets: ["QuantGateModel"]),
         .library(name: "QuantGateTokenizer", targets: ["QuantGateTokenizer"]),
         .library(name: "QuantGateCalibration", targets: ["QuantGateCalibration"]),
+        .library(name: "QuantGateReport", targets: ["QuantGateReport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // MARK: - System libraries (Debian: libopenblas-dev liblapacke-dev libhdf5-dev, found with pkg-config)
@@ -32,7 +34,8 @@ let package = Package(
         .target(name: "QuantGateSafetensors", dependencies: ["QuantGateTensors"]),
         .target(name: "QuantGateTokenizer"),
         .target(name: "QuantGateModel", dependencies: ["QuantGateTensors", "QuantGateSafetensors", "CBLAS"]),
-        .target(name: "QuantGateEval", dependencies: ["QuantGateModel", "QuantGateTokenizer"]),
+        .target(name: "QuantGateHDF5", dependencies: ["CHDF5"]),
+        .target(name: "QuantGateEval", dependencies: ["QuantGateModel", "QuantGateTokenizer", "QuantGateTensors"]),
         .target(name: "QuantGateFormats", dependencies: ["CKernels"], path: "Formats", exclude: ["README.md"]),
         .target(
             name: "QuantGateQuantize",
@@ -40,15 +43,23 @@ let package = Package(
         .target(
             name: "QuantGateCalibration",
             dependencies: [
-                "QuantGateEval", "QuantGateModel", "QuantGateTokenizer", "QuantGateTensors", "CBLAS", "CHDF5",
+                "QuantGateEval", "QuantGateHDF5", "QuantGateModel", "QuantGateTokenizer", "QuantGateTensors", "CBLAS", "CHDF5",
                 .product(name: "Crypto", package: "swift-crypto"),
+            ]),
+        // Reports, gate policy and decisions, promotion manifests: data in, data out (no model code).
+        .target(
+            name: "QuantGateReport",
+            dependencies: [
+                "QuantGateFormats", "QuantGateTensors",
+                .product(name: "Crypto", package: "swift-crypto"), .product(name: "Yams", package: "Yams"),
             ]),
 
         // MARK: - Command-line tool
         .executableTarget(
             name: "quantgate",
             dependencies: [
-                "QuantGateCalibration", "QuantGateEval", "QuantGateFormats", "QuantGateModel", "QuantGateQuantize",
+                "QuantGateCalibration", "QuantGateEval", "QuantGateFormats", "QuantGateHDF5",
+                "QuantGateModel", "QuantGateQuantize", "QuantGateReport",
                 "QuantGateSafetensors", "QuantGateTensors", "QuantGateTokenizer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
@@ -72,6 +83,7 @@ let package = Package(
         .testTarget(
             name: "QuantGateCalibrationTests",
             dependencies: ["QuantGateCalibration", "QuantGateModel", "QuantGateTokenizer", "QuantGateTestSupport", "CHDF5"]),
+        .testTarget(name: "QuantGateReportTests", dependencies: ["QuantGateReport", "QuantGateTestSupport"]),
         .testTarget(name: "QuantGateCLITests", dependencies: ["quantgate", "QuantGateTestSupport"]),
     ]
 )

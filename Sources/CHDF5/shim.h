@@ -7,6 +7,7 @@ static inline hid_t qg_h5t_native_double(void) { return H5T_NATIVE_DOUBLE; }
 static inline hid_t qg_h5t_native_int32(void) { return H5T_NATIVE_INT32; }
 static inline hid_t qg_h5t_native_int64(void) { return H5T_NATIVE_INT64; }
 static inline hid_t qg_h5t_native_uint8(void) { return H5T_NATIVE_UINT8; }
+static inline hid_t qg_h5t_native_uint16(void) { return H5T_NATIVE_UINT16; }
 static inline hid_t qg_h5t_c_s1(void) { return H5T_C_S1; }
 static inline hid_t qg_h5p_default(void) { return H5P_DEFAULT; }
 static inline hid_t qg_h5p_link_create(void) { return H5P_LINK_CREATE; }
@@ -17,6 +18,7 @@ static inline unsigned qg_h5f_acc_rdwr(void) { return H5F_ACC_RDWR; }
 static inline hid_t qg_h5t_ieee_f32le(void) { return H5T_IEEE_F32LE; }
 static inline hid_t qg_h5t_ieee_f64le(void) { return H5T_IEEE_F64LE; }
 static inline hid_t qg_h5t_std_i32le(void) { return H5T_STD_I32LE; }
+static inline hid_t qg_h5t_std_u16le(void) { return H5T_STD_U16LE; }
 static inline hid_t qg_h5t_std_i64le(void) { return H5T_STD_I64LE; }
 static inline size_t qg_h5t_variable(void) { return H5T_VARIABLE; }
 static inline hid_t qg_h5p_dataset_create(void) { return H5P_DATASET_CREATE; }

@@ -1,3 +1,4 @@
+import QuantGateHDF5
 import Dispatch
 import Foundation
 import QuantGateTensors

@@ -1,3 +1,4 @@
+import QuantGateHDF5
 import Crypto
 import Foundation
 import QuantGateModel

@@ -1,6 +1,7 @@
 import ArgumentParser
 import QuantGateCalibration
 import QuantGateFormats
+import QuantGateHDF5
 import QuantGateEval
 import QuantGateModel
 import QuantGateSafetensors

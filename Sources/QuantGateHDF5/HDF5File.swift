@@ -7,6 +7,12 @@ public struct HDF5Error: Error, CustomStringConvertible, Equatable, Sendable {
     public let object: String
     public let reason: String
 
+    public init(path: String, object: String, reason: String) {
+        self.path = path
+        self.object = object
+        self.reason = reason
+    }
+
     public var description: String { object.isEmpty ? "\(path): \(reason)" : "\(path): \(object): \(reason)" }
 }
 
@@ -23,8 +29,8 @@ public enum HDF5Attribute: Equatable, Sendable {
 /// Written files are deterministic: object modification times are not recorded, so the same
 /// content gives the same bytes. HDF5's own error printing is switched off; failures throw
 /// ``HDF5Error`` instead.
-final class HDF5File {
-    let path: String
+public final class HDF5File {
+    public let path: String
     private let id: hid_t
 
     private init(path: String, id: hid_t) {
@@ -37,14 +43,14 @@ final class HDF5File {
     deinit { close() }
 
     /// Flushes and closes the file; later calls do nothing.
-    func close() {
+    public func close() {
         guard isOpen else { return }
         H5Fclose(id)
         isOpen = false
     }
 
     /// Creates (or truncates) `path`.
-    static func create(_ path: String) throws(HDF5Error) -> HDF5File {
+    public static func create(_ path: String) throws(HDF5Error) -> HDF5File {
         _ = silenceLibrary
         let creation = H5Pcreate(qg_h5p_file_create_class())
         defer { H5Pclose(creation) }
@@ -55,7 +61,7 @@ final class HDF5File {
     }
 
     /// Opens `path` read-only.
-    static func open(_ path: String) throws(HDF5Error) -> HDF5File {
+    public static func open(_ path: String) throws(HDF5Error) -> HDF5File {
         _ = silenceLibrary
         guard FileManager.default.fileExists(atPath: path) else {
             throw HDF5Error(path: path, object: "", reason: "no such file")
@@ -73,7 +79,7 @@ final class HDF5File {
     // MARK: Groups and links
 
     /// Creates group `name` (its parent must exist).
-    func createGroup(_ name: String) throws(HDF5Error) {
+    public func createGroup(_ name: String) throws(HDF5Error) {
         let creation = H5Pcreate(qg_h5p_group_create())
         defer { H5Pclose(creation) }
         H5Pset_obj_track_times(creation, false)
@@ -83,14 +89,14 @@ final class HDF5File {
     }
 
     /// Makes `name` a second name (a hard link) for the existing object `target`.
-    func link(_ name: String, to target: String) throws(HDF5Error) {
+    public func link(_ name: String, to target: String) throws(HDF5Error) {
         guard H5Lcreate_hard(id, target, id, name, qg_h5p_default(), qg_h5p_default()) >= 0 else {
             throw fail(name, "cannot link to \(target)")
         }
     }
 
     /// Whether an object is reachable at `name`.
-    func exists(_ name: String) -> Bool {
+    public func exists(_ name: String) -> Bool {
         var prefix = ""
         for component in name.split(separator: "/") {
             prefix += "/" + component
@@ -102,15 +108,22 @@ final class HDF5File {
     // MARK: Datasets
 
     /// Writes a little-endian f32 dataset of `shape`.
-    func write(_ name: String, floats values: [Float], shape: [Int]) throws(HDF5Error) {
+    public func write(_ name: String, floats values: [Float], shape: [Int]) throws(HDF5Error) {
         try write(name, shape: shape, count: values.count, fileType: qg_h5t_ieee_f32le(), memoryType: qg_h5t_native_float()) {
             values.withUnsafeBytes { $0.baseAddress! }
         }
     }
 
     /// Writes a little-endian i32 dataset of `shape`.
-    func write(_ name: String, int32s values: [Int32], shape: [Int]) throws(HDF5Error) {
+    public func write(_ name: String, int32s values: [Int32], shape: [Int]) throws(HDF5Error) {
         try write(name, shape: shape, count: values.count, fileType: qg_h5t_std_i32le(), memoryType: qg_h5t_native_int32()) {
+            values.withUnsafeBytes { $0.baseAddress! }
+        }
+    }
+
+    /// Writes a little-endian u16 dataset of `shape` (QuantGate stores IEEE half-precision bits this way).
+    public func write(_ name: String, uint16s values: [UInt16], shape: [Int]) throws(HDF5Error) {
+        try write(name, shape: shape, count: values.count, fileType: qg_h5t_std_u16le(), memoryType: qg_h5t_native_uint16()) {
             values.withUnsafeBytes { $0.baseAddress! }
         }
     }
@@ -133,13 +146,23 @@ final class HDF5File {
     }
 
     /// Reads a floating-point dataset as f32, with its shape.
-    func readFloats(_ name: String) throws(HDF5Error) -> (shape: [Int], values: [Float]) {
+    public func readFloats(_ name: String) throws(HDF5Error) -> (shape: [Int], values: [Float]) {
         try read(name, class: H5T_FLOAT, memoryType: qg_h5t_native_float(), zero: Float(0))
     }
 
     /// Reads an integer dataset as i64, with its shape.
-    func readIntegers(_ name: String) throws(HDF5Error) -> (shape: [Int], values: [Int64]) {
+    public func readIntegers(_ name: String) throws(HDF5Error) -> (shape: [Int], values: [Int64]) {
         try read(name, class: H5T_INTEGER, memoryType: qg_h5t_native_int64(), zero: Int64(0))
+    }
+
+    /// Reads an integer dataset as u16 (values outside 0...65535 are an error of HDF5's conversion), with its shape.
+    public func readUInt16s(_ name: String) throws(HDF5Error) -> (shape: [Int], values: [UInt16]) {
+        try read(name, class: H5T_INTEGER, memoryType: qg_h5t_native_uint16(), zero: UInt16(0))
+    }
+
+    /// Reads an integer dataset as i32, with its shape.
+    public func readInt32s(_ name: String) throws(HDF5Error) -> (shape: [Int], values: [Int32]) {
+        try read(name, class: H5T_INTEGER, memoryType: qg_h5t_native_int32(), zero: Int32(0))
     }
 
     private func read<T>(_ name: String, class expected: H5T_class_t, memoryType: hid_t, zero: T) throws(HDF5Error)
@@ -180,7 +203,7 @@ final class HDF5File {
     // MARK: Attributes
 
     /// Sets a scalar attribute on the object at `object` (`/` for the file).
-    func setAttribute(_ name: String, _ value: HDF5Attribute, on object: String = "/") throws(HDF5Error) {
+    public func setAttribute(_ name: String, _ value: HDF5Attribute, on object: String = "/") throws(HDF5Error) {
         let space = H5Screate(H5S_SCALAR)
         defer { H5Sclose(space) }
         let type: hid_t
@@ -210,7 +233,7 @@ final class HDF5File {
     }
 
     /// Reads a scalar attribute, or nil when the object has none of that name.
-    func attribute(_ name: String, on object: String = "/") throws(HDF5Error) -> HDF5Attribute? {
+    public func attribute(_ name: String, on object: String = "/") throws(HDF5Error) -> HDF5Attribute? {
         guard exists(object) || object == "/" else { throw fail(object, "is missing") }
         guard H5Aexists_by_name(id, object, name, qg_h5p_default()) > 0 else { return nil }
         let attribute = H5Aopen_by_name(id, object, name, qg_h5p_default(), qg_h5p_default())
