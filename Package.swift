@@ -35,7 +35,7 @@ let package = Package(
         .target(name: "QuantGateTokenizer"),
         .target(name: "QuantGateModel", dependencies: ["QuantGateTensors", "QuantGateSafetensors", "CBLAS"]),
         .target(name: "QuantGateHDF5", dependencies: ["CHDF5"]),
-        .target(name: "QuantGateEval", dependencies: ["QuantGateModel", "QuantGateTokenizer", "QuantGateTensors"]),
+        .target(name: "QuantGateEval", dependencies: ["QuantGateModel", "QuantGateTokenizer", "QuantGateTensors", "CKernels"]),
         .target(name: "QuantGateFormats", dependencies: ["CKernels"], path: "Formats", exclude: ["README.md"]),
         .target(
             name: "QuantGateQuantize",
@@ -54,18 +54,27 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"), .product(name: "Yams", package: "Yams"),
             ]),
 
+        // Scores artefacts against their baseline: structural checks, distribution metrics, tasks, smoke test.
+        .target(
+            name: "QuantGateAssessment",
+            dependencies: [
+                "QuantGateEval", "QuantGateReport", "QuantGateQuantize", "QuantGateCalibration", "QuantGateFormats",
+                "QuantGateHDF5", "QuantGateModel", "QuantGateTokenizer", "QuantGateTensors",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
+
         // MARK: - Command-line tool
         .executableTarget(
             name: "quantgate",
             dependencies: [
-                "QuantGateCalibration", "QuantGateEval", "QuantGateFormats", "QuantGateHDF5",
+                "QuantGateAssessment", "QuantGateCalibration", "QuantGateEval", "QuantGateFormats", "QuantGateHDF5",
                 "QuantGateModel", "QuantGateQuantize", "QuantGateReport",
                 "QuantGateSafetensors", "QuantGateTensors", "QuantGateTokenizer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
         // MARK: - Tests (fixtures live in Tests/Fixtures and are found from #filePath)
-        .target(name: "QuantGateTestSupport", dependencies: ["QuantGateTensors"], path: "Tests/TestSupport"),
+        .target(name: "QuantGateTestSupport", dependencies: ["QuantGateTensors", "QuantGateFormats"], path: "Tests/TestSupport"),
         .testTarget(
             name: "CKernelsTests", dependencies: ["CKernels", "QuantGateTensors", "QuantGateSafetensors", "QuantGateTestSupport"]),
         .testTarget(name: "SystemLibrariesTests", dependencies: ["CBLAS", "CHDF5"]),
@@ -82,8 +91,12 @@ let package = Package(
         .testTarget(name: "QuantGateFormatsTests", dependencies: ["QuantGateFormats", "QuantGateTestSupport", "CKernels"]),
         .testTarget(
             name: "QuantGateCalibrationTests",
-            dependencies: ["QuantGateCalibration", "QuantGateModel", "QuantGateTokenizer", "QuantGateTestSupport", "CHDF5"]),
+            dependencies: ["QuantGateCalibration", "QuantGateHDF5", "QuantGateModel", "QuantGateTokenizer", "QuantGateTestSupport", "CHDF5"]),
         .testTarget(name: "QuantGateReportTests", dependencies: ["QuantGateReport", "QuantGateTestSupport"]),
+        .testTarget(
+            name: "QuantGateAssessmentTests",
+            dependencies: ["QuantGateAssessment", "QuantGateEval", "QuantGateReport", "QuantGateQuantize", "QuantGateModel",
+                           "QuantGateFormats", "QuantGateTensors", "QuantGateTestSupport"]),
         .testTarget(name: "QuantGateCLITests", dependencies: ["quantgate", "QuantGateTestSupport"]),
     ]
 )

@@ -5,18 +5,18 @@ import Foundation
 /// in one place so that the documented layouts cannot drift apart.
 extension SHA256 {
     /// Adds `value` as 8 little-endian bytes.
-    mutating func update(int64 value: Int64) {
+    public mutating func update(int64 value: Int64) {
         withUnsafeBytes(of: value.littleEndian) { update(bufferPointer: $0) }
     }
 
     /// Adds a string as its UTF-8 length (i64 LE) and bytes.
-    mutating func update(lengthPrefixed text: String) {
+    public mutating func update(lengthPrefixed text: String) {
         update(int64: Int64(text.utf8.count))
         update(data: Data(text.utf8))
     }
 
     /// The digest in lowercase hex.
-    func hexDigest() -> String {
+    public func hexDigest() -> String {
         finalize().map { String(format: "%02x", $0) }.joined()
     }
 }

@@ -8,6 +8,8 @@ public enum EvalError: Error, Equatable, CustomStringConvertible, Sendable {
     case contextTooLong(context: Int, maximum: Int)
     /// A flag value out of range.
     case invalidSetting(flag: String, reason: String)
+    /// A task-suite or prompt file that cannot be used: the file, the line (1-based; 0 for the whole file) and why.
+    case invalidTaskFile(file: String, line: Int, reason: String)
 
     public var description: String {
         switch self {
@@ -19,6 +21,8 @@ public enum EvalError: Error, Equatable, CustomStringConvertible, Sendable {
             "--ctx \(context) exceeds the model's max_position_embeddings (\(maximum)); pass --force to evaluate anyway"
         case .invalidSetting(let flag, let reason):
             "\(flag) \(reason)"
+        case .invalidTaskFile(let file, let line, let reason):
+            line > 0 ? "\(file):\(line): \(reason)" : "\(file): \(reason)"
         }
     }
 }

@@ -22,29 +22,29 @@ public struct PerplexityRun: Sendable {
     /// Tokenises the text at `textPath` and plans its windows.
     /// - Throws: ``EvalError`` for an unreadable or too short text, or settings out of range.
     public func plan(textPath: String, tokenizer: Tokenizer, configuration: LlamaConfiguration) throws -> [ScoringWindow] {
-        // 8 keeps at least 3 scored tokens per llama.cpp chunk, so the standard error is defined.
-        guard context >= 8 else { throw EvalError.invalidSetting(flag: "--ctx", reason: "must be at least 8, got \(context)") }
-        if context > configuration.maxPositionEmbeddings && !force {
-            throw EvalError.contextTooLong(context: context, maximum: configuration.maxPositionEmbeddings)
-        }
-        if let stride, stride < 1 || stride > context {
-            throw EvalError.invalidSetting(flag: "--stride", reason: "must be in 1...\(context) (the --ctx), got \(stride)")
-        }
-        if stride != nil && protocolKind == .llamaCpp {
-            throw EvalError.invalidSetting(flag: "--stride", reason: "applies to the hf protocol only (llama.cpp scores fixed chunks)")
-        }
-        let text: String
+        try validate(configuration: configuration)
+        return try plan(text: Self.readText(textPath), name: textPath, tokenizer: tokenizer, configuration: configuration)
+    }
+
+    /// Reads a UTF-8 text file.
+    /// - Throws: ``EvalError/unreadableText(file:reason:)``.
+    public static func readText(_ path: String) throws -> String {
         do {
-            let data = try Data(contentsOf: URL(fileURLWithPath: textPath))
+            let data = try Data(contentsOf: URL(fileURLWithPath: path))
             guard let decoded = String(data: data, encoding: .utf8) else {
-                throw EvalError.unreadableText(file: textPath, reason: "not valid UTF-8")
+                throw EvalError.unreadableText(file: path, reason: "not valid UTF-8")
             }
-            text = decoded
+            return decoded
         } catch let error as EvalError {
             throw error
         } catch {
-            throw EvalError.unreadableText(file: textPath, reason: (error as NSError).localizedDescription)
+            throw EvalError.unreadableText(file: path, reason: (error as NSError).localizedDescription)
         }
+    }
+
+    /// Tokenises `text` (named `name` in errors) and plans its windows.
+    public func plan(text: String, name textPath: String, tokenizer: Tokenizer, configuration: LlamaConfiguration) throws -> [ScoringWindow] {
+        try validate(configuration: configuration)
         // Both protocols encode as their reference does: tokenizer(text) / common_tokenize(…, add_special = true).
         let tokens = tokenizer.encode(text, addSpecialTokens: true)
         switch protocolKind {
@@ -59,6 +59,21 @@ public struct PerplexityRun: Sendable {
             }
             return PerplexityPlanner.llamaCpp(
                 tokens: tokens, context: context, bos: tokenizer.addsBOS ? tokenizer.bosTokenID : nil)
+        }
+    }
+
+    /// Checks the settings against the model.
+    func validate(configuration: LlamaConfiguration) throws {
+        // 8 keeps at least 3 scored tokens per llama.cpp chunk, so the standard error is defined.
+        guard context >= 8 else { throw EvalError.invalidSetting(flag: "--ctx", reason: "must be at least 8, got \(context)") }
+        if context > configuration.maxPositionEmbeddings && !force {
+            throw EvalError.contextTooLong(context: context, maximum: configuration.maxPositionEmbeddings)
+        }
+        if let stride, stride < 1 || stride > context {
+            throw EvalError.invalidSetting(flag: "--stride", reason: "must be in 1...\(context) (the --ctx), got \(stride)")
+        }
+        if stride != nil && protocolKind == .llamaCpp {
+            throw EvalError.invalidSetting(flag: "--stride", reason: "applies to the hf protocol only (llama.cpp scores fixed chunks)")
         }
     }
 

@@ -96,6 +96,14 @@ public final class LlamaModel: Sendable {
     /// `observe`, when given, sees the input of every Linear (``LinearInput``) as the block computes it.
     public func runBlock(weights w: LlamaBlockWeights, hidden: inout Matrix, start: Int = 0,
                          observe: ((LinearInput, Matrix) -> Void)? = nil) {
+        var uncached: KVCache.Layer? = nil
+        runBlock(weights: w, hidden: &hidden, start: start, observe: observe, cache: &uncached)
+    }
+
+    /// One decoder block; with a `cache`, the block's keys and values are appended to it and the
+    /// queries attend to every cached position (`start` must then equal the cache's length).
+    func runBlock(weights w: LlamaBlockWeights, hidden: inout Matrix, start: Int,
+                  observe: ((LinearInput, Matrix) -> Void)?, cache: inout KVCache.Layer?) {
         let c = configuration
         let eps = Float(c.rmsNormEps)
         // Attention: x → RMSNorm → q, k, v → RoPE → causal GQA → o_proj → residual.
@@ -106,7 +114,14 @@ public final class LlamaModel: Sendable {
         let v = Kernels.linear(x, weight: w.v, outputs: c.kvHeadCount * c.headDim, bias: w.vBias)
         rotary.apply(&q, heads: c.headCount, headDim: c.headDim, start: start)
         rotary.apply(&k, heads: c.kvHeadCount, headDim: c.headDim, start: start)
-        let attended = Attention.causal(q: q, k: k, v: v, heads: c.headCount, kvHeads: c.kvHeadCount, headDim: c.headDim)
+        let attended: Matrix
+        if cache != nil {
+            cache!.append(keys: k, values: v)
+            attended = Attention.causal(q: q, k: cache!.keys, v: cache!.values, heads: c.headCount, kvHeads: c.kvHeadCount,
+                                        headDim: c.headDim, queryOffset: start)
+        } else {
+            attended = Attention.causal(q: q, k: k, v: v, heads: c.headCount, kvHeads: c.kvHeadCount, headDim: c.headDim)
+        }
         observe?(.attentionOutput, attended)
         let projected = Kernels.linear(attended, weight: w.o, outputs: c.hiddenSize, bias: w.oBias)
         for i in hidden.values.indices { hidden.values[i] += projected.values[i] }

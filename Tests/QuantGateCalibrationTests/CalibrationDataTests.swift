@@ -1,3 +1,4 @@
+import QuantGateHDF5
 import Foundation
 @testable import QuantGateCalibration
 import QuantGateModel

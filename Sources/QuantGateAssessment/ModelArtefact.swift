@@ -1,0 +1,125 @@
+import Crypto
+import Foundation
+import QuantGateCalibration
+import QuantGateFormats
+import QuantGateModel
+import QuantGateQuantize
+import QuantGateReport
+import QuantGateTokenizer
+
+/// A model read back from disk for evaluation, whatever its format: the original checkpoint
+/// (a Hugging Face directory) or an artefact (a GGUF file; the GPU formats plug in here as they land).
+/// The evaluator only ever sees what the files hold, never a quantizer's in-memory weights.
+public struct ModelArtefact: Sendable {
+    public enum Format: String, Sendable {
+        case safetensors
+        case gguf
+    }
+
+    /// The path as given.
+    public let path: String
+    public let format: Format
+    public let configuration: LlamaConfiguration
+    public let weights: any WeightSource
+    public let tokenizer: Tokenizer
+    /// The GGUF file, for structural checks (nil for other formats).
+    public let gguf: GGUFFile?
+
+    /// Opens `path`, detecting the format from the files.
+    /// - Throws: ``AssessmentError`` for a path that is neither, or the format reader's own error naming
+    ///   the file and field (a truncated or corrupt artefact fails here, before any compute).
+    public init(path: String) throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw AssessmentError.unreadable(path: path, reason: "no such file or directory")
+        }
+        self.path = path
+        if isDirectory.boolValue {
+            let directory = try ModelDirectory(path: path)
+            format = .safetensors
+            configuration = directory.configuration
+            weights = directory.checkpoint
+            tokenizer = try Tokenizer(directory: path)
+            gguf = nil
+        } else if Self.looksLikeGGUF(path) {
+            let model = try GGUFModel(path: path)
+            format = .gguf
+            configuration = model.configuration
+            weights = model.weights
+            tokenizer = model.tokenizer
+            gguf = model.file
+        } else {
+            throw AssessmentError.unreadable(
+                path: path, reason: "is neither a model directory (config.json + safetensors) nor a GGUF file")
+        }
+    }
+
+    /// A `.gguf` name or the GGUF magic: the GGUF reader then judges the rest (and names what is wrong).
+    private static func looksLikeGGUF(_ path: String) -> Bool {
+        if path.lowercased().hasSuffix(".gguf") { return true }
+        guard let handle = FileHandle(forReadingAtPath: path) else { return false }
+        defer { try? handle.close() }
+        return (try? handle.read(upToCount: 4)) == Data("GGUF".utf8)
+    }
+
+    /// The file or directory name, as reports name the model.
+    public var name: String { URL(fileURLWithPath: path).lastPathComponent }
+
+    /// The quantization the artefact declares (`Q4_K_M`, …), when it declares one.
+    public var quantization: String? {
+        guard let gguf else { return nil }
+        if case .string(let declared)? = gguf["quantgate.file_type"] { return declared }
+        if case .uint32(let id)? = gguf["general.file_type"], let type = GGUFFileType(llamaFileTypeID: id) { return type.rawValue }
+        return nil
+    }
+
+    /// The hardware target the artefact records (`quantgate.target`), when it records one.
+    public var recordedTarget: String? {
+        if case .string(let target)? = gguf?["quantgate.target"] { return target }
+        return nil
+    }
+
+    /// The calibration data hash the artefact records, when it records one.
+    public var calibrationDataHash: String? {
+        if case .string(let hash)? = gguf?["quantgate.calibration.data_hash"] { return hash }
+        return nil
+    }
+
+    /// Builds the runtime model over the artefact's own weights.
+    public func model() throws -> LlamaModel {
+        try LlamaModel(configuration: configuration, source: weights)
+    }
+
+    /// Every file of the artefact with its size and SHA-256.
+    public func files() throws -> [ArtefactFile] {
+        try ArtefactFiles.list(path: path)
+    }
+
+    /// A content hash: calibration's model fingerprint for a checkpoint directory, the file's SHA-256 otherwise.
+    public func contentHash() throws -> String {
+        switch format {
+        case .safetensors: try ModelFingerprint.compute(ModelDirectory(path: path))
+        case .gguf: try FileDigest.sha256(path: path)
+        }
+    }
+
+    /// The report's summary of this model.
+    public func summary() throws -> ModelSummary {
+        ModelSummary(name: name, format: format.rawValue, contentHash: try contentHash())
+    }
+}
+
+/// Errors of the assessment itself (the formats' readers throw their own, equally specific ones).
+public enum AssessmentError: Error, CustomStringConvertible, Equatable, Sendable {
+    case unreadable(path: String, reason: String)
+    case incompatible(candidate: String, reason: String)
+    case invalidSetting(flag: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .unreadable(let path, let reason): "\(path): \(reason)"
+        case .incompatible(let candidate, let reason): "\(candidate): \(reason)"
+        case .invalidSetting(let flag, let reason): "\(flag) \(reason)"
+        }
+    }
+}

@@ -1,0 +1,432 @@
+#!/usr/bin/env python3
+"""Builds QuantGate's built-in task suites from the held-out text, and measures a model on them.
+
+Makes, under Calibration/tasks/ (deterministically: the same files byte for byte on every run):
+  hamlet-next-line.jsonl  `choice`: a few lines of Hamlet as they stand in the file; which of four
+                          lines comes next (the true one, three lines of similar length from elsewhere
+                          in the play)
+  hamlet-cloze.jsonl      `choice`: the text up to the last word of a line; which word ends it (the
+                          true one, distractors of the same length class and similar frequency that end
+                          other lines of the play)
+  hamlet-complete.jsonl   `exact`: the end of a speech; greedy generation of the next speaker's name
+                          (`Ham.`, `Hor.`, …)
+  smoke.jsonl             16 generation smoke-test prompts (a speaker's name and the first words of a
+                          speech)
+The format and the scoring rules are in Calibration/tasks/README.md. Only Calibration/eval/hamlet.txt
+(held out from the example model's training) is read.
+
+  --measure MODEL_DIR     score MODEL_DIR (transformers, f32, CPU) on the three suites with QuantGate's
+                          rules, independently of QuantGate, and print acc / acc_norm (choice) and
+                          accuracy (exact)
+  --golden OUT.json       with --measure: also write per-item reference results for the first 40 items of
+                          each suite (log-likelihood of every choice, correctness; generated text and
+                          token ids) — Tests/Fixtures/golden/tasks_bard-5m.json
+
+Usage:
+  python3 Tools/make_task_suites.py
+  python3 Tools/make_task_suites.py --measure Tests/Fixtures/bard-5m --golden Tests/Fixtures/golden/tasks_bard-5m.json
+"""
+import argparse
+import collections
+import json
+import math
+import pathlib
+import random
+import re
+import sys
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+HELDOUT = ROOT / "Calibration" / "eval" / "hamlet.txt"
+TASKS = ROOT / "Calibration" / "tasks"
+GOLDEN_ITEMS = 40
+MAX_CONTEXT = 512  # bard-5m's context; every built item fits in it (checked in --measure)
+
+# ---------------------------------------------------------------------------------------------
+# Reading the play
+# ---------------------------------------------------------------------------------------------
+
+# A speaker's name on a line of its own: "Ham.", "1 Clown.", "P. King.", "Ros. and Guil.", "Oph. [Sings.]".
+SPEAKER = re.compile(r"^(?:[12I] |P\. )?[A-Z][A-Za-z]*\.?(?: and [A-Z][a-z]+\.)?(?: \[[^\]]*\])? ?$")
+HEADING = re.compile(r"^(?:ACT|Act|Scene) [IVX]+\.")
+
+
+class Line:
+    __slots__ = ("index", "text", "kind", "speaker", "start", "end")
+
+    def __init__(self, index, text, kind, speaker, start):
+        self.index, self.text, self.kind, self.speaker, self.start = index, text, kind, speaker, start
+        self.end = start + len(text)  # offset of the line's "\n" in the file
+
+
+def parse_play(text):
+    """Every line of the file with its kind: front (title and cast list, before "ACT I."), blank,
+    heading (ACT / Scene), direction (a bracketed stage direction, possibly over several lines),
+    speaker (a speaker's name on its own line), speech; and the speaker in effect."""
+    raw = text.split("\n")
+    first_act = raw.index("ACT I.")
+
+    def classify(allowed_inline):
+        lines, in_direction, speaker, offset = [], False, None, 0
+        for i, t in enumerate(raw):
+            previous = lines[-1].kind if lines else "front"
+            if i < first_act:
+                kind = "front"
+            elif t == "":
+                kind = "blank"
+            elif in_direction or t.startswith("["):
+                kind = "direction"
+                in_direction = "]" not in (t[t.rfind("["):] if "[" in t else t)
+            elif HEADING.match(t):
+                kind = "heading"
+            elif (SPEAKER.match(t) and len(t) <= 30 and i + 1 < len(raw) and raw[i + 1] != ""
+                  and (previous in ("blank", "direction", "heading") or t in allowed_inline)):
+                kind, speaker = "speaker", t
+            else:
+                kind = "speech"
+            lines.append(Line(i, t, kind, speaker, offset))
+            offset += len(t) + 1
+        return lines
+
+    # A name is only taken as a speaker after a blank line or a direction, except the frequent
+    # names, which are also taken straight after a speech line (the source has one missing blank
+    # line: "Together with that fai----" / "Ber.").
+    strict = classify(set())
+    counts = collections.Counter(l.text for l in strict if l.kind == "speaker")
+    return classify({name for name, n in counts.items() if n >= 10})
+
+
+def words_of(text):
+    return re.findall(r"[A-Za-z]+(?:'[A-Za-z]+)*", text)
+
+
+def context_start(lines, i, nonblank):
+    """Index of the first line of the window that ends just before line i and holds `nonblank`
+    non-blank lines (fewer at the start of the play)."""
+    j, seen = i, 0
+    while j > 0 and seen < nonblank and lines[j - 1].kind != "front":
+        j -= 1
+        if lines[j].kind != "blank":
+            seen += 1
+    while lines[j].kind == "blank":
+        j += 1
+    return j
+
+
+# ---------------------------------------------------------------------------------------------
+# Suites
+# ---------------------------------------------------------------------------------------------
+
+NEXT_LINE = dict(seed=20260101, items=1000, context_lines=4, choices=4, min_chars=20, length_tolerance=0.2,
+                 min_distance=40)
+CLOZE = dict(seed=20260102, items=1000, context_lines=3, choices=4, min_word=3, freq_window=0.5)
+COMPLETE = dict(seed=20260103, items=600, context_lines=12)
+SMOKE = dict(seed=20260104, prompts=16, words=4)
+
+
+def next_line_suite(text, lines, cfg=NEXT_LINE):
+    rng = random.Random(cfg["seed"])
+
+    def usable(l):
+        return l.kind == "speech" and "[" not in l.text and len(l.text.strip()) >= cfg["min_chars"]
+
+    pool = [l for l in lines if usable(l)]
+    seen, unique = set(), []
+    for l in pool:  # a line's text appears once among the choices' sources
+        key = l.text.strip()
+        if key not in seen:
+            seen.add(key)
+            unique.append(l)
+    by_length = sorted(unique, key=lambda l: (len(l.text.strip()), l.index))
+    targets = sorted(rng.sample(unique, cfg["items"]), key=lambda l: l.index)
+    items = []
+    for l in targets:
+        start = context_start(lines, l.index, cfg["context_lines"])
+        context = text[lines[start].start:lines[l.index - 1].end]
+        true = l.text.strip()
+        n = len(true)
+        lo, hi = n * (1 - cfg["length_tolerance"]), n * (1 + cfg["length_tolerance"])
+        candidates = [d for d in by_length if lo <= len(d.text.strip()) <= hi
+                      and abs(d.index - l.index) >= cfg["min_distance"] and d.text.strip() != true]
+        distractors = [d.text.strip() for d in rng.sample(candidates, cfg["choices"] - 1)]
+        gold = rng.randrange(cfg["choices"])
+        choices = distractors[:gold] + [true] + distractors[gold:]
+        items.append({"id": f"hamlet-next-line-{l.index + 1:04d}", "kind": "choice", "context": context,
+                      "delimiter": "\n", "choices": choices, "gold": gold})
+    return items
+
+
+def cloze_suite(text, lines, cfg=CLOZE):
+    rng = random.Random(cfg["seed"])
+    frequency = collections.Counter(w.lower() for l in lines if l.kind == "speech" for w in words_of(l.text))
+    final = re.compile(r"(?<= )([a-z]+(?:'[a-z]+)*)([^A-Za-z]*)$")
+    targets = []
+    for l in lines:
+        if l.kind != "speech" or "[" in l.text:
+            continue
+        m = final.search(l.text.rstrip())
+        if m and len(m.group(1)) >= cfg["min_word"] and "'" not in m.group(2) and len(words_of(l.text)) >= 3:
+            targets.append((l, m))
+    vocabulary = sorted({m.group(1) for _, m in targets})
+
+    def length_class(w):
+        return min(len(w), 9) // 2  # 3, 4-5, 6-7, 8+
+
+    chosen = sorted(rng.sample(targets, cfg["items"]), key=lambda t: t[0].index)
+    items = []
+    for l, m in chosen:
+        word = m.group(1)
+        start = context_start(lines, l.index, cfg["context_lines"])
+        context = text[lines[start].start:l.start + m.start(1) - 1]  # up to the blank, without the space
+        lf = math.log(frequency[word])
+        window = cfg["freq_window"]
+        while True:
+            candidates = [w for w in vocabulary if w != word and length_class(w) == length_class(word)
+                          and abs(math.log(frequency[w]) - lf) <= window]
+            if len(candidates) >= 3 * cfg["choices"]:
+                break
+            window += 0.25
+        distractors = rng.sample(candidates, cfg["choices"] - 1)
+        gold = rng.randrange(cfg["choices"])
+        choices = distractors[:gold] + [word] + distractors[gold:]
+        items.append({"id": f"hamlet-cloze-{l.index + 1:04d}", "kind": "choice", "context": context,
+                      "choices": choices, "gold": gold})
+    return items
+
+
+def complete_suite(text, lines, cfg=COMPLETE):
+    """The end of a speech (its last line with its newline); the target is the next speaker's name
+    without its final full stop; generation stops at ".\\n", the end of a speaker line."""
+    rng = random.Random(cfg["seed"])
+    targets = []
+    for l in lines:
+        if (l.kind == "speaker" and l.text.endswith(".") and lines[l.index - 1].kind == "blank"
+                and lines[l.index - 2].kind == "speech"):
+            targets.append(l)
+    chosen = sorted(rng.sample(targets, min(cfg["items"], len(targets))), key=lambda l: l.index)
+    items = []
+    for l in chosen:
+        start = context_start(lines, l.index - 1, cfg["context_lines"])
+        prompt = text[lines[start].start:lines[l.index - 2].end + 1]
+        items.append({"id": f"hamlet-complete-{l.index + 1:04d}", "kind": "exact", "prompt": prompt,
+                      "target": l.text[:-1], "stop": [".\n"], "max_tokens": 8})
+    return items
+
+
+def smoke_prompts(text, lines, cfg=SMOKE):
+    rng = random.Random(cfg["seed"])
+    starts = [l for l in lines if l.kind == "speaker" and l.text.endswith(".")
+              and lines[l.index + 1].kind == "speech" and len(words_of(lines[l.index + 1].text)) >= 6]
+    step = len(starts) / cfg["prompts"]
+    prompts = []
+    for k in range(cfg["prompts"]):  # one from each sixteenth of the play
+        l = starts[int(k * step) + rng.randrange(int(step))]
+        first = lines[l.index + 1].text
+        cut = [m.end() for m in re.finditer(r"[A-Za-z']+", first)][cfg["words"] - 1]
+        prompts.append({"id": f"smoke-{k + 1:02d}", "prompt": l.text + "\n" + first[:cut]})
+    return prompts
+
+
+def build():
+    text = HELDOUT.read_text(encoding="utf-8")
+    lines = parse_play(text)
+    return text, {
+        "hamlet-next-line": next_line_suite(text, lines),
+        "hamlet-cloze": cloze_suite(text, lines),
+        "hamlet-complete": complete_suite(text, lines),
+    }, smoke_prompts(text, lines)
+
+
+def write_jsonl(path, records):
+    with open(path, "w", encoding="utf-8", newline="\n") as f:
+        for r in records:
+            f.write(json.dumps(r, ensure_ascii=False) + "\n")
+
+
+# ---------------------------------------------------------------------------------------------
+# Scoring (QuantGate's rules; Calibration/tasks/README.md)
+# ---------------------------------------------------------------------------------------------
+
+def normalise(record):
+    """A suite line as QuantGate reads it: the native schema, or an lm-evaluation-harness-style
+    record ({query|context, choices, gold|label})."""
+    kind = record.get("kind")
+    if kind == "exact":
+        return {"kind": "exact", "prompt": record["prompt"], "target": record["target"],
+                "stop": record.get("stop", ["\n"]), "max_tokens": record.get("max_tokens", 32)}
+    context = record["context"] if "context" in record else record["query"]
+    gold = record["gold"] if "gold" in record else record["label"]
+    return {"kind": "choice", "context": context, "choices": record["choices"], "gold": gold,
+            "delimiter": record.get("delimiter", " ")}
+
+
+class Scorer:
+    def __init__(self, model_dir):
+        import torch
+        from tokenizers import Tokenizer
+        from transformers import LlamaForCausalLM
+
+        self.torch = torch
+        self.tokenizer = Tokenizer.from_file(str(pathlib.Path(model_dir) / "tokenizer.json"))
+        self.model = LlamaForCausalLM.from_pretrained(model_dir, torch_dtype=torch.float32).eval()
+        self.eos = self.model.config.eos_token_id
+        self.prefix_mismatches = 0
+
+    def encode(self, s):
+        return self.tokenizer.encode(s, add_special_tokens=True).ids
+
+    def decode(self, ids):
+        return self.tokenizer.decode(ids, skip_special_tokens=True)
+
+    def choice_requests(self, item):
+        """(input ids, first scored position) per choice. A context's trailing whitespace is moved to
+        the front of the continuation before encoding the context."""
+        context = item["context"]
+        n = len(context) - len(context.rstrip())
+        ctx_ids = self.encode(context[:len(context) - n])
+        requests = []
+        for choice in item["choices"]:
+            whole = self.encode(context + item["delimiter"] + choice)
+            cont = whole[len(ctx_ids):]
+            if whole[:len(ctx_ids)] != ctx_ids:
+                self.prefix_mismatches += 1
+            assert cont, "empty continuation"
+            ids = ctx_ids + cont
+            assert len(ids) <= MAX_CONTEXT, "item longer than the context"
+            requests.append((ids, len(ctx_ids)))
+        return requests
+
+    def loglikelihoods(self, requests, batch_tokens=8192):
+        """Sum over each request's continuation of log_softmax(logits at the previous position)[token],
+        the model in f32, the sum in f64. Requests are run in right-padded batches of similar length."""
+        torch = self.torch
+        order = sorted(range(len(requests)), key=lambda k: -len(requests[k][0]))
+        out = [None] * len(requests)
+        k = 0
+        with torch.no_grad():
+            while k < len(order):
+                width = len(requests[order[k]][0])
+                batch = order[k:k + max(1, batch_tokens // width)]
+                k += len(batch)
+                ids = torch.zeros((len(batch), width), dtype=torch.long)
+                mask = torch.zeros((len(batch), width), dtype=torch.long)
+                for row, r in enumerate(batch):
+                    seq = requests[r][0]
+                    ids[row, :len(seq)] = torch.tensor(seq)
+                    mask[row, :len(seq)] = 1
+                logits = self.model(input_ids=ids, attention_mask=mask).logits.float()
+                for row, r in enumerate(batch):
+                    seq, first = requests[r]
+                    lp = torch.log_softmax(logits[row, first - 1:len(seq) - 1], dim=-1)
+                    picked = lp.gather(1, torch.tensor(seq[first:]).unsqueeze(1)).squeeze(1)
+                    out[r] = float(picked.double().sum())
+        return out
+
+    def generate(self, item):
+        """Greedy decoding: the first maximal logit, until EOS (not part of the output), max_tokens new
+        tokens, or the decoded generation containing a stop string; the output is cut before the
+        earliest stop string."""
+        torch = self.torch
+        ids = self.encode(item["prompt"])
+        assert len(ids) + item["max_tokens"] <= MAX_CONTEXT
+        generated, past, text = [], None, ""
+        with torch.no_grad():
+            step_input = torch.tensor([ids])
+            for _ in range(item["max_tokens"]):
+                out = self.model(input_ids=step_input, past_key_values=past, use_cache=True)
+                past = out.past_key_values
+                token = int(torch.argmax(out.logits[0, -1].float()))
+                if token == self.eos:
+                    break
+                generated.append(token)
+                text = self.decode(generated)
+                if any(s in text for s in item["stop"]):
+                    break
+                step_input = torch.tensor([[token]])
+        cut = min([text.find(s) for s in item["stop"] if s in text], default=len(text))
+        return text[:cut], generated
+
+
+def first_argmax(values):
+    best = 0
+    for k, v in enumerate(values):
+        if v > values[best]:
+            best = k
+    return best
+
+
+def measure(scorer, name, records, golden=None):
+    items = [normalise(r) for r in records]
+    t0 = time.time()
+    if all(it["kind"] == "choice" for it in items):
+        requests, spans = [], []
+        for it in items:
+            rs = scorer.choice_requests(it)
+            spans.append((len(requests), len(rs)))
+            requests += rs
+        lls = scorer.loglikelihoods(requests)
+        right = right_norm = 0
+        for n, (it, (a, m)) in enumerate(zip(items, spans)):
+            ll = lls[a:a + m]
+            acc = first_argmax(ll) == it["gold"]
+            acc_norm = first_argmax([v / len(c) for v, c in zip(ll, it["choices"])]) == it["gold"]
+            right += acc
+            right_norm += acc_norm
+            if golden is not None and n < GOLDEN_ITEMS:
+                golden.append({"id": records[n]["id"], "ll": ll, "acc": acc, "acc_norm": acc_norm,
+                               "continuation_tokens": [len(r[0]) - r[1] for r in requests[a:a + m]]})
+        result = {"items": len(items), "acc": right / len(items), "acc_norm": right_norm / len(items)}
+    else:
+        right = 0
+        for n, it in enumerate(items):
+            output, ids = scorer.generate(it)
+            ok = output.strip() == it["target"].strip()
+            right += ok
+            if golden is not None and n < GOLDEN_ITEMS:
+                golden.append({"id": records[n]["id"], "output": output, "tokens": ids, "correct": ok})
+        result = {"items": len(items), "acc": right / len(items)}
+    result["seconds"] = time.time() - t0
+    return result
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--measure", metavar="MODEL_DIR")
+    parser.add_argument("--golden", metavar="OUT.json")
+    parser.add_argument("--no-write", action="store_true", help="build in memory only")
+    args = parser.parse_args()
+    if args.golden and not args.measure:
+        parser.error("--golden needs --measure")
+
+    text, suites, smoke = build()
+    if not args.no_write:
+        TASKS.mkdir(parents=True, exist_ok=True)
+        for name, records in suites.items():
+            write_jsonl(TASKS / f"{name}.jsonl", records)
+        write_jsonl(TASKS / "smoke.jsonl", smoke)
+    for name, records in suites.items():
+        print(f"{name}: {len(records)} items")
+    if not args.measure:
+        return
+
+    import torch
+    import transformers
+    torch.manual_seed(0)
+    scorer = Scorer(args.measure)
+    golden = {"model": pathlib.Path(args.measure).name, "items_per_suite": GOLDEN_ITEMS,
+              "software": {"torch": torch.__version__.split("+")[0], "transformers": transformers.__version__},
+              "suites": {}}
+    t0 = time.time()
+    for name, records in suites.items():
+        per_item = []
+        r = measure(scorer, name, records, per_item)
+        golden["suites"][name] = {"summary": {k: v for k, v in r.items() if k != "seconds"}, "items": per_item}
+        extra = f"  acc_norm {r['acc_norm']:.4f}" if "acc_norm" in r else ""
+        print(f"{name}: {r['items']} items  acc {r['acc']:.4f}{extra}  ({r['seconds']:.1f} s)")
+    print(f"context-prefix mismatches: {scorer.prefix_mismatches}; total {time.time() - t0:.1f} s")
+    if args.golden:
+        pathlib.Path(args.golden).write_text(json.dumps(golden, indent=1) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
