@@ -92,7 +92,7 @@ let package = Package(
         .testTarget(
             name: "QuantGateCalibrationTests",
             dependencies: ["QuantGateCalibration", "QuantGateHDF5", "QuantGateModel", "QuantGateTokenizer", "QuantGateTestSupport", "CHDF5"]),
-        .testTarget(name: "QuantGateReportTests", dependencies: ["QuantGateReport", "QuantGateTestSupport"]),
+        .testTarget(name: "QuantGateReportTests", dependencies: ["QuantGateReport", "QuantGateFormats", "QuantGateTestSupport"]),
         .testTarget(
             name: "QuantGateAssessmentTests",
             dependencies: ["QuantGateAssessment", "QuantGateEval", "QuantGateReport", "QuantGateQuantize", "QuantGateModel",

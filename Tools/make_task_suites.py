@@ -39,6 +39,7 @@ import time
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 HELDOUT = ROOT / "Calibration" / "eval" / "hamlet.txt"
 TASKS = ROOT / "Calibration" / "tasks"
+TOKENIZER = ROOT / "Tests" / "Fixtures" / "bard-5m" / "tokenizer.json"  # for matching distractors and max_tokens
 GOLDEN_ITEMS = 40
 MAX_CONTEXT = 512  # bard-5m's context; every built item fits in it (checked in --measure)
 
@@ -117,123 +118,200 @@ def context_start(lines, i, nonblank):
 # Suites
 # ---------------------------------------------------------------------------------------------
 
-NEXT_LINE = dict(seed=20260101, items=1000, context_lines=4, choices=4, min_chars=20, length_tolerance=0.2,
-                 min_distance=40)
-CLOZE = dict(seed=20260102, items=1000, context_lines=3, choices=4, min_word=3, freq_window=0.5)
-COMPLETE = dict(seed=20260103, items=600, context_lines=12)
+NEXT_LINE = dict(seed=20260101, context_lines=4, choices=2, min_chars=20, min_distance=40, tolerance=1.0)
+CLOZE = dict(seed=20260102, items=1000, context_lines=3, choices=3, min_letters=2, min_words_before=2,
+             frequency_window=0.5)
+COMPLETE = dict(seed=20260103, items=600, context_lines=4, bigram=(0.2, 5), trigram=(0.3, 2), per_word=60)
 SMOKE = dict(seed=20260104, prompts=16, words=4)
 
 
-def next_line_suite(text, lines, cfg=NEXT_LINE):
+class TokenStatistics:
+    """Token counts of the play's speech lines under the example model's tokenizer (each line encoded as
+    "\n" + line, no special tokens): a line's token count and its add-0.5 unigram log-probability, used to
+    match distractor lines to the true line."""
+
+    def __init__(self, tokenizer, lines):
+        self.tokenizer = tokenizer
+        self.counts = collections.Counter()
+        for l in lines:
+            if l.kind == "speech":
+                self.counts.update(self.ids(l.text))
+        self.total = sum(self.counts.values())
+        self.vocab = tokenizer.get_vocab_size()
+
+    def ids(self, line):
+        return self.tokenizer.encode("\n" + line.strip(), add_special_tokens=False).ids
+
+    def score(self, line):
+        ids = self.ids(line)
+        return len(ids), sum(math.log((self.counts[i] + 0.5) / (self.total + 0.5 * self.vocab)) for i in ids)
+
+
+def next_line_suite(text, lines, stats, cfg=NEXT_LINE):
+    """Targets: every speech line (>= min_chars, no stage direction, text not seen earlier in the play)
+    whose previous line is a speech line ending in a letter, i.e. a sentence running on across the line
+    break. Context: the previous `context_lines` non-blank lines as they stand in the file. Distractors:
+    lines of the same pool at least `min_distance` lines away, with the same initial case, the same token
+    count and a token-unigram log-probability within `tolerance` nats of the true line's (widened in steps
+    of 0.5 nats up to 3 nats, then allowing one token more or fewer, and so on, when none is found), so that a line's own likelihood cannot give the answer away."""
     rng = random.Random(cfg["seed"])
-
-    def usable(l):
-        return l.kind == "speech" and "[" not in l.text and len(l.text.strip()) >= cfg["min_chars"]
-
-    pool = [l for l in lines if usable(l)]
-    seen, unique = set(), []
-    for l in pool:  # a line's text appears once among the choices' sources
+    seen, pool = set(), []
+    for l in lines:
         key = l.text.strip()
-        if key not in seen:
+        if l.kind == "speech" and "[" not in l.text and len(key) >= cfg["min_chars"] and key not in seen:
             seen.add(key)
-            unique.append(l)
-    by_length = sorted(unique, key=lambda l: (len(l.text.strip()), l.index))
-    targets = sorted(rng.sample(unique, cfg["items"]), key=lambda l: l.index)
+            pool.append(l)
+    score = {l.index: stats.score(l.text) for l in pool}
     items = []
-    for l in targets:
-        start = context_start(lines, l.index, cfg["context_lines"])
-        context = text[lines[start].start:lines[l.index - 1].end]
+    for l in pool:
+        before = lines[l.index - 1]
+        if before.kind != "speech" or not re.search(r"[A-Za-z]$", before.text.rstrip()):
+            continue
         true = l.text.strip()
-        n = len(true)
-        lo, hi = n * (1 - cfg["length_tolerance"]), n * (1 + cfg["length_tolerance"])
-        candidates = [d for d in by_length if lo <= len(d.text.strip()) <= hi
-                      and abs(d.index - l.index) >= cfg["min_distance"] and d.text.strip() != true]
+        tokens, logp = score[l.index]
+        tolerance, token_slack = cfg["tolerance"], 0
+        while True:
+            candidates = [d for d in pool if abs(d.index - l.index) >= cfg["min_distance"]
+                          and d.text.strip()[0].isupper() == true[0].isupper()
+                          and abs(score[d.index][0] - tokens) <= token_slack
+                          and abs(score[d.index][1] - logp) <= tolerance]
+            if len(candidates) >= cfg["choices"] - 1:
+                break
+            tolerance += 0.5
+            if tolerance > 3 * cfg["tolerance"]:  # a rare length: allow one token more or fewer, and so on
+                tolerance, token_slack = cfg["tolerance"], token_slack + 1
         distractors = [d.text.strip() for d in rng.sample(candidates, cfg["choices"] - 1)]
         gold = rng.randrange(cfg["choices"])
-        choices = distractors[:gold] + [true] + distractors[gold:]
-        items.append({"id": f"hamlet-next-line-{l.index + 1:04d}", "kind": "choice", "context": context,
-                      "delimiter": "\n", "choices": choices, "gold": gold})
+        start = context_start(lines, l.index, cfg["context_lines"])
+        items.append({"id": f"hamlet-next-line-{l.index + 1:04d}", "kind": "choice",
+                      "context": text[lines[start].start:before.end], "delimiter": "\n",
+                      "choices": distractors[:gold] + [true] + distractors[gold:], "gold": gold})
     return items
 
 
+BLANK = re.compile(r"(?<= )[a-z]+(?:'[a-z]+)*(?![A-Za-z'])")
+
+
 def cloze_suite(text, lines, cfg=CLOZE):
+    """Blanks: lower-case words (>= min_letters letters, after a space, with >= min_words_before words
+    before them in their line) of speech lines without stage directions; `items` of them drawn at random.
+    Context: the previous `context_lines` non-blank lines and the line up to the blank, without the space
+    (the default delimiter " " restores it). Distractors: other blank words of the same length class
+    (2-3, 4-5, 6-7, 8+ letters) whose frequency in the play is within a factor e^0.5 of the true word's
+    (the window widened in steps of 0.25 until it holds >= 3 × choices words)."""
     rng = random.Random(cfg["seed"])
     frequency = collections.Counter(w.lower() for l in lines if l.kind == "speech" for w in words_of(l.text))
-    final = re.compile(r"(?<= )([a-z]+(?:'[a-z]+)*)([^A-Za-z]*)$")
-    targets = []
+    blanks = []
     for l in lines:
         if l.kind != "speech" or "[" in l.text:
             continue
-        m = final.search(l.text.rstrip())
-        if m and len(m.group(1)) >= cfg["min_word"] and "'" not in m.group(2) and len(words_of(l.text)) >= 3:
-            targets.append((l, m))
-    vocabulary = sorted({m.group(1) for _, m in targets})
+        for m in BLANK.finditer(l.text):
+            if len(m.group(0)) >= cfg["min_letters"] and len(words_of(l.text[:m.start()])) >= cfg["min_words_before"]:
+                blanks.append((l, m))
+    vocabulary = sorted({m.group(0) for _, m in blanks})
 
     def length_class(w):
-        return min(len(w), 9) // 2  # 3, 4-5, 6-7, 8+
+        return min(len(w), 9) // 2
 
-    chosen = sorted(rng.sample(targets, cfg["items"]), key=lambda t: t[0].index)
+    chosen = sorted(rng.sample(blanks, cfg["items"]), key=lambda b: (b[0].index, b[1].start()))
     items = []
     for l, m in chosen:
-        word = m.group(1)
-        start = context_start(lines, l.index, cfg["context_lines"])
-        context = text[lines[start].start:l.start + m.start(1) - 1]  # up to the blank, without the space
-        lf = math.log(frequency[word])
-        window = cfg["freq_window"]
+        word = m.group(0)
+        log_f = math.log(frequency[word])
+        window = cfg["frequency_window"]
         while True:
             candidates = [w for w in vocabulary if w != word and length_class(w) == length_class(word)
-                          and abs(math.log(frequency[w]) - lf) <= window]
+                          and abs(math.log(frequency[w]) - log_f) <= window]
             if len(candidates) >= 3 * cfg["choices"]:
                 break
             window += 0.25
         distractors = rng.sample(candidates, cfg["choices"] - 1)
         gold = rng.randrange(cfg["choices"])
-        choices = distractors[:gold] + [word] + distractors[gold:]
-        items.append({"id": f"hamlet-cloze-{l.index + 1:04d}", "kind": "choice", "context": context,
-                      "choices": choices, "gold": gold})
+        start = context_start(lines, l.index, cfg["context_lines"])
+        items.append({"id": f"hamlet-cloze-{l.index + 1:04d}-{m.start():02d}", "kind": "choice",
+                      "context": text[lines[start].start:l.start + m.start() - 1],
+                      "choices": distractors[:gold] + [word] + distractors[gold:], "gold": gold})
     return items
 
 
-def complete_suite(text, lines, cfg=COMPLETE):
-    """The end of a speech (its last line with its newline); the target is the next speaker's name
-    without its final full stop; generation stops at ".\\n", the end of a speaker line."""
+def complete_suite(text, lines, stats, cfg=COMPLETE):
+    """Greedy next word at well-predictable places. A place is a word (after a single space, itself after a
+    word) of a speech line without stage directions, such that in the REST of the play (this occurrence
+    left out) the previous word, seen >= 5 times, is followed by this word >= 20 % of the time, or the
+    previous two words, seen >= 2 times, >= 30 % of the time. At most `per_word` places per target word
+    (drawn at random), then `items` places. Prompt: the previous `context_lines` non-blank lines and the line
+    up to the word, without the space. max_tokens: the word's token count (" " + word, the example model's
+    tokenizer), so the generation is compared word for word."""
     rng = random.Random(cfg["seed"])
-    targets = []
+    places, sequences = [], []
     for l in lines:
-        if (l.kind == "speaker" and l.text.endswith(".") and lines[l.index - 1].kind == "blank"
-                and lines[l.index - 2].kind == "speech"):
-            targets.append(l)
-    chosen = sorted(rng.sample(targets, min(cfg["items"], len(targets))), key=lambda l: l.index)
+        if l.kind != "speech" or "[" in l.text:
+            continue
+        found = list(re.finditer(r"[A-Za-z]+(?:'[A-Za-z]+)*", l.text))
+        sequences.append([w.group(0).lower() for w in found])
+        for k in range(2, len(found)):
+            w = found[k]
+            if found[k - 1].end() == w.start() - 1 and l.text[w.start() - 1] == " ":
+                places.append((l, w.start(), w.group(0), found[k - 2].group(0).lower(), found[k - 1].group(0).lower()))
+    unigram, bigram, trigram = collections.Counter(), collections.Counter(), collections.Counter()
+    for s in sequences:
+        unigram.update(s[:-1])
+        bigram.update(zip(s, s[1:]))
+        trigram.update(zip(s, s[1:], s[2:]))
+
+    def predictable(place):
+        _, _, word, a, b = place
+        w = word.lower()
+        seen1, seen2 = unigram[b] - 1, bigram[(a, b)] - 1
+        p2 = (bigram[(b, w)] - 1) / seen1 if seen1 > 0 else 0.0
+        p3 = (trigram[(a, b, w)] - 1) / seen2 if seen2 > 0 else 0.0
+        return ((seen1 >= cfg["bigram"][1] and p2 >= cfg["bigram"][0])
+                or (seen2 >= cfg["trigram"][1] and p3 >= cfg["trigram"][0]))
+
+    eligible = [p for p in places if predictable(p)]
+    rng.shuffle(eligible)
+    per_word, capped = collections.Counter(), []
+    for p in eligible:
+        if per_word[p[2].lower()] < cfg["per_word"]:
+            per_word[p[2].lower()] += 1
+            capped.append(p)
+    chosen = sorted(rng.sample(capped, cfg["items"]), key=lambda p: (p[0].index, p[1]))
     items = []
-    for l in chosen:
-        start = context_start(lines, l.index - 1, cfg["context_lines"])
-        prompt = text[lines[start].start:lines[l.index - 2].end + 1]
-        items.append({"id": f"hamlet-complete-{l.index + 1:04d}", "kind": "exact", "prompt": prompt,
-                      "target": l.text[:-1], "stop": [".\n"], "max_tokens": 8})
+    for l, position, word, _, _ in chosen:
+        start = context_start(lines, l.index, cfg["context_lines"])
+        tokens = len(stats.tokenizer.encode(" " + word, add_special_tokens=False).ids)
+        items.append({"id": f"hamlet-complete-{l.index + 1:04d}-{position:02d}", "kind": "exact",
+                      "prompt": text[lines[start].start:l.start + position - 1], "target": word,
+                      "stop": ["\n"], "max_tokens": tokens})
     return items
 
 
 def smoke_prompts(text, lines, cfg=SMOKE):
+    """One speech opening from each sixteenth of the play: the speaker's name line and the first
+    `words` words of the speech's first line (of >= 6 words)."""
     rng = random.Random(cfg["seed"])
     starts = [l for l in lines if l.kind == "speaker" and l.text.endswith(".")
               and lines[l.index + 1].kind == "speech" and len(words_of(lines[l.index + 1].text)) >= 6]
-    step = len(starts) / cfg["prompts"]
+    step = len(starts) // cfg["prompts"]
     prompts = []
-    for k in range(cfg["prompts"]):  # one from each sixteenth of the play
-        l = starts[int(k * step) + rng.randrange(int(step))]
+    for k in range(cfg["prompts"]):
+        l = starts[k * step + rng.randrange(step)]
         first = lines[l.index + 1].text
-        cut = [m.end() for m in re.finditer(r"[A-Za-z']+", first)][cfg["words"] - 1]
+        cut = [m.end() for m in re.finditer(r"[A-Za-z]+(?:'[A-Za-z]+)*", first)][cfg["words"] - 1]
         prompts.append({"id": f"smoke-{k + 1:02d}", "prompt": l.text + "\n" + first[:cut]})
     return prompts
 
 
 def build():
+    from tokenizers import Tokenizer
+
     text = HELDOUT.read_text(encoding="utf-8")
     lines = parse_play(text)
-    return text, {
-        "hamlet-next-line": next_line_suite(text, lines),
+    stats = TokenStatistics(Tokenizer.from_file(str(TOKENIZER)), lines)
+    return {
+        "hamlet-next-line": next_line_suite(text, lines, stats),
         "hamlet-cloze": cloze_suite(text, lines),
-        "hamlet-complete": complete_suite(text, lines),
+        "hamlet-complete": complete_suite(text, lines, stats),
     }, smoke_prompts(text, lines)
 
 
@@ -333,8 +411,8 @@ class Scorer:
         with torch.no_grad():
             step_input = torch.tensor([ids])
             for _ in range(item["max_tokens"]):
-                out = self.model(input_ids=step_input, past_key_values=past, use_cache=True)
-                past = out.past_key_values
+                out = self.model(input_ids=step_input, cache=past, use_cache=True)
+                past = out.cache
                 token = int(torch.argmax(out.logits[0, -1].float()))
                 if token == self.eos:
                     break
@@ -374,6 +452,7 @@ def measure(scorer, name, records, golden=None):
             right_norm += acc_norm
             if golden is not None and n < GOLDEN_ITEMS:
                 golden.append({"id": records[n]["id"], "ll": ll, "acc": acc, "acc_norm": acc_norm,
+                               "context_tokens": requests[a][1],
                                "continuation_tokens": [len(r[0]) - r[1] for r in requests[a:a + m]]})
         result = {"items": len(items), "acc": right / len(items), "acc_norm": right_norm / len(items)}
     else:
@@ -383,7 +462,8 @@ def measure(scorer, name, records, golden=None):
             ok = output.strip() == it["target"].strip()
             right += ok
             if golden is not None and n < GOLDEN_ITEMS:
-                golden.append({"id": records[n]["id"], "output": output, "tokens": ids, "correct": ok})
+                golden.append({"id": records[n]["id"], "prompt_tokens": len(scorer.encode(it["prompt"])),
+                               "output": output, "tokens": ids, "correct": ok})
         result = {"items": len(items), "acc": right / len(items)}
     result["seconds"] = time.time() - t0
     return result
@@ -398,7 +478,7 @@ def main():
     if args.golden and not args.measure:
         parser.error("--golden needs --measure")
 
-    text, suites, smoke = build()
+    suites, smoke = build()
     if not args.no_write:
         TASKS.mkdir(parents=True, exist_ok=True)
         for name, records in suites.items():

@@ -6,7 +6,9 @@ import QuantGateTensors
 /// The only file of this module that touches raw pointers.
 enum Kernels {
     /// `x · Wᵀ (+ bias)`: x is `[T, in]`, W is `[out, in]` row-major (the checkpoint layout); result `[T, out]`.
-    static func linear(_ x: Matrix, weight: [Float], outputs: Int, bias: [Float]? = nil) -> Matrix {
+    /// With `rounding`, x is first rounded as the weights' runtime rounds it (``InputQuantization``).
+    static func linear(_ x: Matrix, weight: [Float], outputs: Int, bias: [Float]? = nil, rounding: InputQuantization? = nil) -> Matrix {
+        let x = rounding?.apply(x) ?? x
         var y = Matrix(rows: x.rows, columns: outputs)
         if let bias {
             for r in 0..<x.rows { y.values.replaceSubrange((r * outputs)..<((r + 1) * outputs), with: bias) }

@@ -6,6 +6,8 @@ public struct LlamaBlockWeights: Sendable {
     public var postAttentionNorm: [Float]  // [hidden]
     public var gate: [Float], up: [Float], down: [Float]
     public var gateBias: [Float]?, upBias: [Float]?, downBias: [Float]?
+    /// How the runtime rounds each projection's input (``WeightSource/inputQuantization(forWeight:)``).
+    public var inputQuantization: BlockInputQuantization
 
     /// Loads block `layer` from `source`, checking every shape against `configuration`.
     /// - Throws: ``ModelError/invalidField(file:field:reason:)`` naming the tensor on a shape mismatch,
@@ -38,5 +40,19 @@ public struct LlamaBlockWeights: Sendable {
         gateBias = try optional("mlp.gate_proj.bias", c.mlpBias)
         upBias = try optional("mlp.up_proj.bias", c.mlpBias)
         downBias = try optional("mlp.down_proj.bias", c.mlpBias)
+        func rounding(_ name: String) -> InputQuantization? { source.inputQuantization(forWeight: prefix + name + ".weight") }
+        inputQuantization = BlockInputQuantization(
+            q: rounding("self_attn.q_proj"), k: rounding("self_attn.k_proj"), v: rounding("self_attn.v_proj"),
+            o: rounding("self_attn.o_proj"), gate: rounding("mlp.gate_proj"), up: rounding("mlp.up_proj"), down: rounding("mlp.down_proj"))
+    }
+}
+
+/// The input rounding of each of a block's projections (nil: f32 inputs).
+public struct BlockInputQuantization: Sendable, Equatable {
+    public var q, k, v, o, gate, up, down: InputQuantization?
+
+    public init(q: InputQuantization? = nil, k: InputQuantization? = nil, v: InputQuantization? = nil, o: InputQuantization? = nil,
+                gate: InputQuantization? = nil, up: InputQuantization? = nil, down: InputQuantization? = nil) {
+        (self.q, self.k, self.v, self.o, self.gate, self.up, self.down) = (q, k, v, o, gate, up, down)
     }
 }

@@ -25,6 +25,7 @@ public final class LlamaModel: Sendable {
     private let finalNorm: [Float]         // [hidden]
     private let outputHead: [Float]?       // [vocab, hidden]; nil when tied to the embeddings
     private let residentBlocks: [LlamaBlockWeights]?
+    private let headRounding: InputQuantization?
 
     /// Prepares a model over `source`, loading the embeddings, final norm and output head.
     /// - Throws: a ``ModelError`` or the source's error naming the tensor at fault.
@@ -48,6 +49,7 @@ public final class LlamaModel: Sendable {
         } else {
             outputHead = try load("lm_head.weight", [c.vocabSize, c.hiddenSize])
         }
+        headRounding = source.inputQuantization(forWeight: c.tieWordEmbeddings ? "model.embed_tokens.weight" : "lm_head.weight")
         let keep: Bool
         switch residency {
         case .resident: keep = true
@@ -109,9 +111,9 @@ public final class LlamaModel: Sendable {
         // Attention: x → RMSNorm → q, k, v → RoPE → causal GQA → o_proj → residual.
         let x = Kernels.rmsNorm(hidden, weight: w.inputNorm, eps: eps)
         observe?(.attention, x)
-        var q = Kernels.linear(x, weight: w.q, outputs: c.headCount * c.headDim, bias: w.qBias)
-        var k = Kernels.linear(x, weight: w.k, outputs: c.kvHeadCount * c.headDim, bias: w.kBias)
-        let v = Kernels.linear(x, weight: w.v, outputs: c.kvHeadCount * c.headDim, bias: w.vBias)
+        var q = Kernels.linear(x, weight: w.q, outputs: c.headCount * c.headDim, bias: w.qBias, rounding: w.inputQuantization.q)
+        var k = Kernels.linear(x, weight: w.k, outputs: c.kvHeadCount * c.headDim, bias: w.kBias, rounding: w.inputQuantization.k)
+        let v = Kernels.linear(x, weight: w.v, outputs: c.kvHeadCount * c.headDim, bias: w.vBias, rounding: w.inputQuantization.v)
         rotary.apply(&q, heads: c.headCount, headDim: c.headDim, start: start)
         rotary.apply(&k, heads: c.kvHeadCount, headDim: c.headDim, start: start)
         let attended: Matrix
@@ -123,23 +125,23 @@ public final class LlamaModel: Sendable {
             attended = Attention.causal(q: q, k: k, v: v, heads: c.headCount, kvHeads: c.kvHeadCount, headDim: c.headDim)
         }
         observe?(.attentionOutput, attended)
-        let projected = Kernels.linear(attended, weight: w.o, outputs: c.hiddenSize, bias: w.oBias)
+        let projected = Kernels.linear(attended, weight: w.o, outputs: c.hiddenSize, bias: w.oBias, rounding: w.inputQuantization.o)
         for i in hidden.values.indices { hidden.values[i] += projected.values[i] }
         // MLP: x → RMSNorm → silu(gate) · up → down → residual.
         let y = Kernels.rmsNorm(hidden, weight: w.postAttentionNorm, eps: eps)
         observe?(.mlp, y)
-        var gate = Kernels.linear(y, weight: w.gate, outputs: c.intermediateSize, bias: w.gateBias)
-        let up = Kernels.linear(y, weight: w.up, outputs: c.intermediateSize, bias: w.upBias)
+        var gate = Kernels.linear(y, weight: w.gate, outputs: c.intermediateSize, bias: w.gateBias, rounding: w.inputQuantization.gate)
+        let up = Kernels.linear(y, weight: w.up, outputs: c.intermediateSize, bias: w.upBias, rounding: w.inputQuantization.up)
         Kernels.swiglu(&gate, up)
         observe?(.mlpHidden, gate)
-        let down = Kernels.linear(gate, weight: w.down, outputs: c.hiddenSize, bias: w.downBias)
+        let down = Kernels.linear(gate, weight: w.down, outputs: c.hiddenSize, bias: w.downBias, rounding: w.inputQuantization.down)
         for i in hidden.values.indices { hidden.values[i] += down.values[i] }
     }
 
     /// Final RMSNorm and output head: `[T, hidden]` → logits `[T, vocab]`.
     public func logits(hidden: Matrix) -> Matrix {
         let normed = Kernels.rmsNorm(hidden, weight: finalNorm, eps: Float(configuration.rmsNormEps))
-        return Kernels.linear(normed, weight: outputHead ?? embeddings, outputs: configuration.vocabSize)
+        return Kernels.linear(normed, weight: outputHead ?? embeddings, outputs: configuration.vocabSize, rounding: headRounding)
     }
 
     /// The whole forward pass over one window starting at position 0: logits `[T, vocab]`.

@@ -8,6 +8,14 @@ public protocol WeightSource: Sendable {
     /// The values of tensor `name` with their shape.
     /// - Throws: when the tensor is absent or unreadable, naming it.
     func weight(_ name: String) throws -> (shape: [Int], values: [Float])
+
+    /// How the runtime of this source's format rounds the input of the product with weight `name`
+    /// (nil: inputs stay f32, as for a source checkpoint).
+    func inputQuantization(forWeight name: String) -> InputQuantization?
+}
+
+extension WeightSource {
+    public func inputQuantization(forWeight name: String) -> InputQuantization? { nil }
 }
 
 extension SafetensorsCheckpoint: WeightSource {

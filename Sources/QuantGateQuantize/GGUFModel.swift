@@ -120,4 +120,18 @@ public struct GGUFWeightSource: WeightSource {
         }
         return (shape, values)
     }
+
+    /// llama.cpp's CPU backend rounds each product's input to the weight type's `vec_dot_type`
+    /// (ggml-cpu's type traits): F16 → f16, BF16 → bf16, Q4_0/Q5_0/Q8_0 → Q8_0 and Q4_1/Q5_1 → Q8_1
+    /// (the same values as Q8_0), the k-quants → Q8_K; F32 inputs stay f32.
+    public func inputQuantization(forWeight name: String) -> InputQuantization? {
+        guard let ggufName = GGUFTensorNames.gguf(name), let info = file.tensor(named: ggufName) else { return nil }
+        switch info.type {
+        case .f16: return .f16
+        case .bf16: return .bf16
+        case .q4_0, .q4_1, .q5_0, .q5_1, .q8_0: return .q8_0
+        case .q2_K, .q3_K, .q4_K, .q5_K, .q6_K: return .q8K
+        default: return nil
+        }
+    }
 }

@@ -1,68 +1,85 @@
 import ArgumentParser
 import Foundation
+import QuantGateAssessment
 import QuantGateEval
 import QuantGateModel
-import QuantGateQuantize
-import QuantGateTokenizer
+import QuantGateReport
 
-/// `quantgate eval MODEL --text FILE`: perplexity with its standard error.
+/// `quantgate eval BASELINE [CANDIDATE…]`: one model's perplexity, or candidates scored against their baseline.
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
-        abstract: "Measure a model's perplexity on a text, with its standard error.",
+        abstract: "Measure a model's perplexity, or score artefacts against their baseline (and gate them).",
         discussion: """
-            Protocols:
-              hf         the transformers recipe ("Perplexity of fixed-length models"): the text encoded as \
-            tokenizer(text) does, windows of --ctx tokens every --stride tokens (default: --ctx, no overlap; the \
-            last window shorter), each scoring only tokens not scored before.
-              llama.cpp  what llama-perplexity computes: tokens / --ctx whole chunks (the rest dropped), the \
-            first token of each chunk replaced by BOS when the vocabulary adds one, only the second half of \
-            each chunk scored; the same ± formula. Needs at least 2 × --ctx tokens.
-            The standard error is ppl · sqrt(var(nll) / (n − 1)) over scored tokens, as llama-perplexity prints it.
+            With one model: its perplexity with llama-perplexity's standard error.
+            With candidates: every candidate (a GGUF file or a model directory; the format is detected from \
+            the files) is scored against the BASELINE (the original checkpoint) on the same token ids:
+              structural checks (quantized tensors as the format prescribes, finite, non-constant, size band, \
+            tokenizer and special ids equal the baseline's), before any compute;
+              perplexity Δ% with a paired bootstrap interval (windows resampled, the same draw for both \
+            models), mean / p99 / max KL(baseline ‖ candidate), top-1 agreement and token flips;
+              task suites (multiple choice by log-likelihood, lm-evaluation-harness style; exact match by \
+            greedy generation with a KV cache): accuracy ± stderr, Δ with a paired interval, flips, McNemar p;
+              a generation smoke test (empty output, EOS, repetition, gibberish judged by the baseline).
+            The baseline is run once; --baseline-cache keeps its distributions for later runs.
+            --gate --target T applies the target's gate (or --policy FILE) and exits 0 pass, 1 fail, \
+            2 input error (a corrupt artefact: no manifest is written), 3 internal error.
+            Protocols: hf (the transformers recipe: windows of --ctx every --stride tokens, all tokens scored) \
+            and llama.cpp (llama-perplexity: --ctx chunks, BOS first, second half scored; the default for comparisons).
             """)
 
-    @Argument(help: "A model directory (config.json, safetensors weights, tokenizer.json) or a .gguf file.")
-    var model: String
+    @Argument(help: "The baseline (a model directory or .gguf), then the candidates to score against it.")
+    var models: [String]
 
-    @Option(help: "The UTF-8 text to score.")
-    var text: String
+    @Option(help: "The UTF-8 text to score (default: the built-in held-out corpus, --data eval).")
+    var text: String?
 
-    @Option(help: "Tokens per window.")
-    var ctx: Int = 512
+    @Option(name: .customLong("data"), help: "A built-in text instead of --text: eval (held-out), prose, code, mixed.")
+    var data: String?
 
-    @Option(help: "Window step for the hf protocol (sliding windows score only new tokens).")
-    var stride: Int?
+    @OptionGroup var assessment: AssessmentOptions
 
-    @Option(name: .customLong("protocol"), help: "hf or llama.cpp.")
-    var protocolKind: PerplexityProtocol = .hf
+    @OptionGroup var gate: GateOptions
 
-    @Flag(help: "Allow --ctx beyond the model's max_position_embeddings.")
-    var force = false
-
-    @Flag(help: "Print a JSON report on stdout.")
+    @Flag(help: "Print the JSON report (or, for one model, the perplexity result) on stdout.")
     var json = false
 
     @Flag(help: "No progress on stderr.")
     var quiet = false
 
+    func validate() throws {
+        guard text == nil || data == nil else { throw ValidationError("--text and --data exclude each other") }
+        guard !models.isEmpty else { throw ValidationError("give the model to evaluate (and candidates to compare with it)") }
+        if models.count == 1 && (gate.gate || gate.report != nil) {
+            throw ValidationError("--gate and --report need candidates: quantgate eval BASELINE CANDIDATE…")
+        }
+    }
+
     func run() throws {
-        guard FileManager.default.fileExists(atPath: model) else {
-            throw InputError(description: "\(model): no such file or directory")
+        for path in models where !FileManager.default.fileExists(atPath: path) {
+            throw InputError(description: "\(path): no such file or directory")
         }
-        let runner = PerplexityRun(protocolKind: protocolKind, context: ctx, stride: stride, force: force)
-        let network: LlamaModel, windows: [ScoringWindow]
-        if model.lowercased().hasSuffix(".gguf") {
-            // The artefact itself: weights dequantized from the file, tokenizer rebuilt from its metadata.
-            let artefact = try GGUFModel(path: model)
-            windows = try runner.plan(textPath: text, tokenizer: artefact.tokenizer, configuration: artefact.configuration)
-            network = try LlamaModel(configuration: artefact.configuration, source: artefact.weights)
-        } else {
-            let directory = try ModelDirectory(path: model)
-            let tokenizer = try Tokenizer(directory: model)
-            // Check the text and settings before converting any weights.
-            windows = try runner.plan(textPath: text, tokenizer: tokenizer, configuration: directory.configuration)
-            network = try LlamaModel(directory: directory)
-        }
+        if models.count == 1 { return try perplexityOnly(models[0]) }
+        let (name, body) = try EvalInputs.text(file: text, data: data)
+        let plan = try assessment.plan(textName: name, text: body)
+        let stage = try gate.prepare()
+        let display = StageDisplay(enabled: !quiet)
+        let report = try Assessor(plan: plan, log: display.log, progress: display.progress)
+            .run(baselinePath: models[0], candidates: models.dropFirst().map { CandidateRequest(path: $0, target: gate.target) })
+        display.finish()
+        try stage.conclude(report: report, printJSON: json)
+    }
+
+    /// One model: perplexity and its standard error.
+    private func perplexityOnly(_ path: String) throws {
+        let runner = PerplexityRun(protocolKind: assessment.protocolKind ?? .hf, context: assessment.ctx,
+                                   stride: assessment.stride, force: assessment.force)
+        let (name, body) = try EvalInputs.text(file: text, data: data)
+        let artefact = try ModelArtefact(path: path)
+        // Check the text and settings before converting any weights.
+        let windows = try runner.plan(text: body, name: text ?? name, tokenizer: artefact.tokenizer,
+                                      configuration: artefact.configuration)
+        let network = try artefact.model()
         let progress = Progress(enabled: !quiet, label: "eval")
         let result = try runner.evaluate(model: network, windows: windows) { done, total in
             progress.update(done, of: total)

@@ -12,7 +12,8 @@ struct QuantGateCommand: ParsableCommand {
             Exit codes: 0 success, 1 gate failed, 2 usage or input error, 3 internal error.
             """,
         version: QuantGateVersion.string,
-        subcommands: [InspectCommand.self, CalibrateCommand.self, QuantizeCommand.self, EvalCommand.self, BenchCommand.self])
+        subcommands: [InspectCommand.self, CalibrateCommand.self, QuantizeCommand.self, EvalCommand.self, GateCommand.self,
+                      VerifyCommand.self, PipelineCommand.self, BenchCommand.self])
 
     static func main() {
         do {

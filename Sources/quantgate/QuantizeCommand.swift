@@ -77,35 +77,10 @@ struct QuantizeCommand: ParsableCommand {
             throw InputError(description: "\(model): no such file or directory")
         }
         let type = try fileType()
-        let directory = try ModelDirectory(path: model)
-        let check = directory.check()
-        guard check.passed else {
-            let first = check.missing.first.map { "missing \($0.name)" } ?? check.wrongShape.first.map { "\($0.name) has shape \($0.actual), expected \($0.expected)" }
-                ?? check.unexpected.first.map { "unexpected tensor \($0.name)" } ?? "mismatch"
-            throw InputError(description: "\(model): the weights do not match config.json (\(first)); see quantgate inspect")
-        }
-        var importance: ImportanceMatrix?
-        var provenance: [(key: String, value: GGUFValue)] = [("quantgate.target", .string(target))]
-        if let imatrix {
-            importance = try ImportanceMatrix(llamaCppFile: imatrix)
-        } else if !noImatrix && type.usesImportance {
-            let (matrix, key) = try calibrate(directory)
-            importance = matrix
-            provenance += [
-                ("quantgate.calibration.data_hash", .string(key.dataHash)),
-                ("quantgate.calibration.settings", .string("data=\(calibrationData.recordedNames.joined(separator: ",")) "
-                                 + "samples=\(calibrationData.samples) seq_len=\(calibrationData.seqLen) seed=\(calibrationData.seed)")),
-            ]
-        }
-        if let saveImatrix, let importance {
-            try importance.writeLlamaCppFile(to: saveImatrix, datasets: calibrationData.recordedNames, chunkSize: calibrationData.seqLen)
-        }
-        let progress = Progress(enabled: !quiet, label: "quantize \(type.rawValue)")
-        let summary = try GGUFExporter.export(directory: directory, fileType: type, importance: importance,
-                                              provenance: provenance, to: out) { done, total, _ in
-            progress.update(done, of: total)
-        }
-        progress.finish()
+        let job = GGUFQuantizeJob(model: model, fileType: type, target: target, calibrationData: calibrationData,
+                                  calibrationCache: calibration ?? out + ".calibration.h5", imatrix: imatrix,
+                                  useImportance: !noImatrix, saveImatrix: saveImatrix, quiet: quiet)
+        let (summary, importance) = try job.run(out: out)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -124,26 +99,4 @@ struct QuantizeCommand: ParsableCommand {
                      summary.parameters, summary.seconds,
                      importance.map { ", importance: \($0.source)" } ?? ", no importance matrix"))
     }
-
-    /// The importance matrix from the calibration cache beside the output (computed when absent or stale).
-    private func calibrate(_ directory: ModelDirectory) throws -> (ImportanceMatrix, CalibrationKey) {
-        let c = directory.configuration
-        let tokenizer = try Tokenizer(directory: model)
-        let set = try calibrationData.load(tokenizer: tokenizer, vocabularySize: c.vocabSize)
-        for note in set.diagnostics.notes where !quiet { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
-        let key = CalibrationKey(modelHash: try ModelFingerprint.compute(directory), set: set, hessian: false)
-        let cachePath = calibration ?? out + ".calibration.h5"
-        let calibrator = Calibrator(model: try LlamaModel(directory: directory), collectHessian: false)
-        let line = CalibrationProgressLine(enabled: !quiet)
-        let (file, status) = try CalibrationCache.obtain(path: cachePath, key: key, set: set, calibrator: calibrator,
-                                                         progress: line.update)
-        line.finish()
-        if !quiet { FileHandle.standardError.write(Data("calibration cache \(cachePath): \(status)\n".utf8)) }
-        return (try ImportanceMatrix(statistics: file, configuration: c), key)
-    }
-}
-
-extension GGUFFileType {
-    /// Whether the mixture's quantizers use an importance matrix (Q8_0 and the float types do not).
-    var usesImportance: Bool { isQuantized && self != .q8_0 }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import QuantGateReport
+import QuantGateTestSupport
 import Testing
 
 /// The JSON report survives a round trip and names task metrics in a way the policy can parse back.
@@ -10,5 +11,19 @@ struct EvalReportCodingTests {
         #expect(MetricID.suite(ofTaskMetric: MetricID.taskAccuracyDelta("hamlet-cloze")) == "hamlet-cloze")
         #expect(MetricID.suite(ofTaskMetric: MetricID.meanKLD) == nil)
         #expect(MetricID.suite(ofTaskMetric: "task..accuracy_delta_pt") == nil)
+    }
+
+    @Test("a report written and read back is equal, byte-stable, and another schema is refused")
+    func roundTrip() throws {
+        let directory = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let report = GateTests.report(GateTests.kld(0.01, 0.005, 0.015))
+        let path = directory.appendingPathComponent("report.json").path
+        try AtomicFile.write(try ReportJSON.string(report), to: path)
+        #expect(try ReportJSON.read(path: path) == report)
+        #expect(try ReportJSON.string(ReportJSON.read(path: path)) == ReportJSON.string(report))
+        try AtomicFile.write(try ReportJSON.string(report).replacingOccurrences(of: EvalReport.currentSchema, with: "other/9"), to: path)
+        #expect(throws: ReportError.self) { try ReportJSON.read(path: path) }
+        #expect(throws: ReportError.self) { try ReportJSON.read(path: directory.appendingPathComponent("none.json").path) }
     }
 }

@@ -1,9 +1,11 @@
 import ArgumentParser
+import QuantGateAssessment
 import QuantGateCalibration
 import QuantGateFormats
 import QuantGateHDF5
 import QuantGateEval
 import QuantGateModel
+import QuantGateReport
 import QuantGateSafetensors
 import QuantGateTokenizer
 
@@ -21,6 +23,7 @@ enum ExitStatus: Int32 {
     static func isQuantGateError(_ error: any Error) -> Bool {
         error is SafetensorsError || error is ModelError || error is TokenizerError || error is EvalError
             || error is InputError || error is CalibrationDataError || error is CalibrationError || error is HDF5Error || error is GGUFError
+            || error is AssessmentError || error is ReportError
     }
 
     init(for error: any Error) {

@@ -1,0 +1,50 @@
+import ArgumentParser
+import Foundation
+import QuantGateReport
+
+/// The flags that turn measurements into a decision and files: `eval`, `gate` and `pipeline` share them.
+struct GateOptions: ParsableArguments {
+    @Flag(help: "Apply the gate: exit 0 when every candidate passes, 1 when one fails.")
+    var gate = false
+
+    @Option(help: "The hardware target whose gate applies (cpu, h100, a100, l40s, …; default: the one each artefact records).")
+    var target: String?
+
+    @Option(help: "A gate policy file (YAML or JSON) overriding the built-in gates; see quantgate gate --print-default-policy.")
+    var policy: String?
+
+    @Option(help: "Write report.json, junit.xml, summary.md (and manifest.json for passing artefacts) into this directory.")
+    var report: String?
+
+    /// Reads the policy now, so a bad policy file fails before any model runs.
+    func prepare() throws -> GateStage {
+        GateStage(options: self, policy: try policy.map { try GatePolicy.load(path: $0) } ?? GatePolicy.defaults)
+    }
+}
+
+/// Writes the reports, applies the gate and sets the exit status, failing closed.
+struct GateStage {
+    let options: GateOptions
+    let policy: GatePolicy
+
+    /// Writes and prints what `report` holds; throws `ExitCode` 1 for a failed gate and 2 when a
+    /// candidate could not be read (no manifest is written then).
+    func conclude(report: EvalReport, printJSON: Bool) throws {
+        let decision = options.gate ? try Gate.decide(report: report, policy: policy, target: options.target) : nil
+        if let directory = options.report {
+            try ReportWriter.write(report: report, gate: decision, to: directory)
+        }
+        if printJSON {
+            print(try ReportJSON.string(report))
+        } else {
+            print(ComparisonSummary.render(report))
+            if let decision { print(GateSummary.render(decision)) }
+        }
+        let unreadable = report.candidates.filter { $0.error != nil && $0.files.isEmpty }
+        if !unreadable.isEmpty {
+            for candidate in unreadable { ErrorReporter.report("\(candidate.name): \(candidate.error ?? "")") }
+            throw ExitCode(ExitStatus.usageOrInputError.rawValue)
+        }
+        if let decision, !decision.passed { throw ExitCode(ExitStatus.gateFailed.rawValue) }
+    }
+}
