@@ -152,8 +152,9 @@ def next_line_suite(text, lines, stats, cfg=NEXT_LINE):
     whose previous line is a speech line ending in a letter, i.e. a sentence running on across the line
     break. Context: the previous `context_lines` non-blank lines as they stand in the file. Distractors:
     lines of the same pool at least `min_distance` lines away, with the same initial case, the same token
-    count and a token-unigram log-probability within `tolerance` nats of the true line's (widened in steps
-    of 0.5 nats up to 3 nats, then allowing one token more or fewer, and so on, when none is found), so that a line's own likelihood cannot give the answer away."""
+    count and a token-unigram log-probability within `tolerance` nats of the true line's (for the few lines
+    without one: the nearest lines of the same case by |token count difference| + |log-probability
+    difference| / 5), so that a line's own likelihood cannot give the answer away."""
     rng = random.Random(cfg["seed"])
     seen, pool = set(), []
     for l in lines:
@@ -162,6 +163,9 @@ def next_line_suite(text, lines, stats, cfg=NEXT_LINE):
             seen.add(key)
             pool.append(l)
     score = {l.index: stats.score(l.text) for l in pool}
+    by_shape = collections.defaultdict(list)  # (initial upper case, token count) -> lines in text order
+    for l in pool:
+        by_shape[(l.text.strip()[0].isupper(), score[l.index][0])].append(l)
     items = []
     for l in pool:
         before = lines[l.index - 1]
@@ -169,17 +173,14 @@ def next_line_suite(text, lines, stats, cfg=NEXT_LINE):
             continue
         true = l.text.strip()
         tokens, logp = score[l.index]
-        tolerance, token_slack = cfg["tolerance"], 0
-        while True:
-            candidates = [d for d in pool if abs(d.index - l.index) >= cfg["min_distance"]
-                          and d.text.strip()[0].isupper() == true[0].isupper()
-                          and abs(score[d.index][0] - tokens) <= token_slack
-                          and abs(score[d.index][1] - logp) <= tolerance]
-            if len(candidates) >= cfg["choices"] - 1:
-                break
-            tolerance += 0.5
-            if tolerance > 3 * cfg["tolerance"]:  # a rare length: allow one token more or fewer, and so on
-                tolerance, token_slack = cfg["tolerance"], token_slack + 1
+        shape = by_shape.get((true[0].isupper(), tokens), [])
+        candidates = [d for d in shape if abs(d.index - l.index) >= cfg["min_distance"]
+                      and abs(score[d.index][1] - logp) <= cfg["tolerance"]]
+        if len(candidates) < cfg["choices"] - 1:  # a rare shape: the nearest lines of the same case
+            same_case = [d for d in pool if d.text.strip()[0].isupper() == true[0].isupper()
+                         and abs(d.index - l.index) >= cfg["min_distance"] and d.text.strip() != true]
+            same_case.sort(key=lambda d: (abs(score[d.index][0] - tokens) + abs(score[d.index][1] - logp) / 5, d.index))
+            candidates = same_case[:cfg["choices"] - 1]
         distractors = [d.text.strip() for d in rng.sample(candidates, cfg["choices"] - 1)]
         gold = rng.randrange(cfg["choices"])
         start = context_start(lines, l.index, cfg["context_lines"])

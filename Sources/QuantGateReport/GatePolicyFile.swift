@@ -36,15 +36,25 @@ extension GatePolicy {
             guard let entry = value as? [String: Any] else { throw fail(path, "must be a mapping of thresholds") }
             try checkKeys(entry, allowed: targetKeys, path: path, fail: fail)
             var given = GateThresholds()
-            given.perplexityDeltaPercent = try number(entry["perplexity_delta_pct"], key: "\(path).perplexity_delta_pct", fail: fail)
-            given.meanKLD = try number(entry["mean_kld"], key: "\(path).mean_kld", fail: fail)
-            given.p99KLD = try number(entry["p99_kld"], key: "\(path).p99_kld", fail: fail)
-            given.top1AgreementPercent = try number(entry["top1_agreement_pct"], key: "\(path).top1_agreement_pct", fail: fail)
-            given.taskAccuracyDeltaPoints = try number(entry["task_accuracy_delta_pt"], key: "\(path).task_accuracy_delta_pt", fail: fail)
+            func read(_ key: String, in range: ClosedRange<Double>, _ hint: String) throws -> Double? {
+                try number(entry[key], key: "\(path).\(key)", fail: fail).map { value in
+                    guard range.contains(value) else { throw fail("\(path).\(key)", "\(value) is outside \(hint)") }
+                    return value
+                }
+            }
+            given.perplexityDeltaPercent = try read("perplexity_delta_pct", in: 0...1e6, "0 or more (a percentage increase)")
+            given.meanKLD = try read("mean_kld", in: 0...1e6, "0 or more (nats)")
+            given.p99KLD = try read("p99_kld", in: 0...1e6, "0 or more (nats)")
+            given.top1AgreementPercent = try read("top1_agreement_pct", in: 0...100, "0...100 (percent)")
+            given.taskAccuracyDeltaPoints = try read("task_accuracy_delta_pt", in: -100...0, "-100...0 (a loss in points: write -3 for a 3-point loss)")
             if let tasks = entry["tasks"] {
                 guard let suites = tasks as? [String: Any] else { throw fail("\(path).tasks", "must be a mapping of suite name to points") }
                 for (suite, points) in suites {
-                    given.taskOverrides[suite] = try number(points, key: "\(path).tasks.\(suite)", fail: fail)
+                    let value = try number(points, key: "\(path).tasks.\(suite)", fail: fail)
+                    guard let value, (-100...0).contains(value) else {
+                        throw fail("\(path).tasks.\(suite)", "must be a number in -100...0 (a loss in points: write -3 for a 3-point loss)")
+                    }
+                    given.taskOverrides[suite] = value
                 }
             }
             if let smoke = entry["smoke"] {

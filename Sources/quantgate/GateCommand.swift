@@ -40,11 +40,6 @@ struct GateCommand: ParsableCommand {
             return
         }
         let saved = try ReportJSON.read(path: reportFile!)
-        var options = GateOptions()
-        options.gate = true
-        options.policy = policy
-        options.target = target
-        options.report = report
-        try options.prepare().conclude(report: saved, printJSON: false)
+        try GateStage(gate: true, target: target, policyFile: policy, reportDirectory: report).conclude(report: saved, printJSON: false)
     }
 }

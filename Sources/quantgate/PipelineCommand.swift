@@ -76,7 +76,7 @@ struct PipelineCommand: ParsableCommand {
 
     func run() throws {
         guard FileManager.default.fileExists(atPath: model) else { throw InputError(description: "\(model): no such file or directory") }
-        let gatePolicy = try policy.map { try GatePolicy.load(path: $0) } ?? GatePolicy.defaults
+        let stage = try GateStage(gate: true, target: nil, policyFile: policy, reportDirectory: URL(fileURLWithPath: out).appendingPathComponent("report").path)
         let resolved = try resolvedTargets()
         let (textName, text) = try EvalInputs.text(file: evalText, data: evalData)
         var plan = try assessment.plan(textName: textName, text: text)
@@ -109,9 +109,6 @@ struct PipelineCommand: ParsableCommand {
             candidate.target = target
             return candidate
         }
-        var options = GateOptions()
-        options.gate = true
-        options.report = root.appendingPathComponent("report").path
-        try GateStage(options: options, policy: gatePolicy).conclude(report: report, printJSON: json)
+        try stage.conclude(report: report, printJSON: json)
     }
 }

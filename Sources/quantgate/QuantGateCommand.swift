@@ -21,7 +21,9 @@ struct QuantGateCommand: ParsableCommand {
             try command.run()
         } catch {
             let status = ExitStatus(for: error)
-            if status == .success {
+            if error is ExitCode {
+                // The command has already said why (a failed gate, an unreadable candidate).
+            } else if status == .success {
                 print(fullMessage(for: error))
             } else if ExitStatus.isQuantGateError(error) {
                 ErrorReporter.report(error)

@@ -21,7 +21,12 @@ struct GateCommandsTests {
             {"id": "c", "kind": "choice", "context": "My lord, I", "choices": ["will", "xylophone"], "gold": 0}
             {"id": "d", "kind": "exact", "prompt": "HAMLET.\\nTo be, or not to", "target": "be", "stop": [","], "max_tokens": 4}
             """.write(to: suite, atomically: true, encoding: .utf8)
-        return ["--ctx", "128", "--tasks", suite.path, "--smoke-tokens", "16", "--bootstrap", "200", "--quiet"]
+        let prompts = directory.appendingPathComponent("prompts.jsonl")
+        try """
+            {"id": "1", "prompt": "HAMLET.\\n"}
+            {"id": "2", "prompt": "KING.\\nWhat"}
+            """.write(to: prompts, atomically: true, encoding: .utf8)
+        return ["--ctx", "128", "--tasks", suite.path, "--smoke-prompts", prompts.path, "--smoke-tokens", "16", "--bootstrap", "200", "--quiet"]
     }
 
     static func quantize(_ model: String, _ type: String, in directory: URL) throws -> String {

@@ -31,7 +31,7 @@ struct GateTests {
 
     @Test("interval inside, outside and across a max threshold")
     func maxThreshold() throws {
-        func verdict(_ m: [MetricResult], _ policy: GatePolicy = policy) throws -> MetricVerdict {
+        func verdict(_ m: [MetricResult], _ policy: GatePolicy = GateTests.policy) throws -> MetricVerdict {
             try Gate.decide(report: Self.report(m), policy: policy, target: nil).candidates[0].verdicts.first { $0.metric == MetricID.meanKLD }!
         }
         #expect(try verdict(Self.kld(0.03, 0.02, 0.04)).verdict == .pass)          // upper on the threshold passes

@@ -50,6 +50,8 @@ struct PolicyAndManifestTests {
             ("targets: {}\n", "version: missing"),
             ("version: 1\ntargets:\n  cpu:\n    smoke: maybe\n", "targets.cpu.smoke: must be required or optional"),
             ("version: 1\ninconclusive: perhaps\n", "inconclusive: must be fail or pass"),
+            ("version: 1\ntargets:\n  cpu:\n    task_accuracy_delta_pt: 3\n", "targets.cpu.task_accuracy_delta_pt: 3.0 is outside -100...0"),
+            ("version: 1\ntargets:\n  cpu:\n    top1_agreement_pct: 0.9e3\n", "targets.cpu.top1_agreement_pct: 900.0 is outside 0...100"),
         ]
         for (index, (text, expected)) in cases.enumerated() {
             let path = try Self.write(text, "bad\(index).yaml", in: directory)

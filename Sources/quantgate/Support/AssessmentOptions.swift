@@ -32,8 +32,8 @@ struct AssessmentOptions: ParsableArguments {
     @Option(help: "Bootstrap resamples for every interval.")
     var bootstrap = 1000
 
-    @Option(help: "Bootstrap seed (same seed, same intervals).")
-    var seed: UInt64 = 0
+    @Option(name: .customLong("bootstrap-seed"), help: "Bootstrap seed (same seed, same intervals).")
+    var bootstrapSeed: UInt64 = 0
 
     @Option(name: .customLong("baseline-cache"), help: "HDF5 file caching the baseline's distributions between runs.")
     var baselineCache: String?
@@ -54,7 +54,7 @@ struct AssessmentOptions: ParsableArguments {
         return AssessmentPlan(
             textName: name, text: body,
             perplexity: PerplexityRun(protocolKind: protocolKind ?? .llamaCpp, context: ctx, stride: stride, force: force),
-            suites: suites, smoke: smoke, bootstrap: PairedBootstrap(resamples: bootstrap, seed: seed),
+            suites: suites, smoke: smoke, bootstrap: PairedBootstrap(resamples: bootstrap, seed: bootstrapSeed),
             baselineCachePath: baselineCache)
     }
 }

@@ -18,20 +18,32 @@ struct GateOptions: ParsableArguments {
 
     /// Reads the policy now, so a bad policy file fails before any model runs.
     func prepare() throws -> GateStage {
-        GateStage(options: self, policy: try policy.map { try GatePolicy.load(path: $0) } ?? GatePolicy.defaults)
+        try GateStage(gate: gate, target: target, policyFile: policy, reportDirectory: report)
     }
 }
 
 /// Writes the reports, applies the gate and sets the exit status, failing closed.
 struct GateStage {
-    let options: GateOptions
+    /// Whether to decide (else only write and print the measurements).
+    let gate: Bool
+    /// The target for every candidate (nil: each candidate's own).
+    let target: String?
     let policy: GatePolicy
+    let reportDirectory: String?
+
+    /// Reads `policyFile` (the built-in gates when nil).
+    init(gate: Bool, target: String?, policyFile: String?, reportDirectory: String?) throws {
+        self.gate = gate
+        self.target = target
+        policy = try policyFile.map { try GatePolicy.load(path: $0) } ?? GatePolicy.defaults
+        self.reportDirectory = reportDirectory
+    }
 
     /// Writes and prints what `report` holds; throws `ExitCode` 1 for a failed gate and 2 when a
     /// candidate could not be read (no manifest is written then).
     func conclude(report: EvalReport, printJSON: Bool) throws {
-        let decision = options.gate ? try Gate.decide(report: report, policy: policy, target: options.target) : nil
-        if let directory = options.report {
+        let decision = gate ? try Gate.decide(report: report, policy: policy, target: target) : nil
+        if let directory = reportDirectory {
             try ReportWriter.write(report: report, gate: decision, to: directory)
         }
         if printJSON {
