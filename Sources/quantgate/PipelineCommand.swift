@@ -66,11 +66,7 @@ struct PipelineCommand: ParsableCommand {
             guard target.artefact == .gguf else {
                 throw ValidationError("--targets: \(name) needs the \(target.artefact.rawValue) artefact, which this version does not write yet")
             }
-            let spec = format ?? "gguf:Q4_K_M"
-            guard spec.lowercased().hasPrefix("gguf:"), let type = GGUFFileType(llamaQuantizeName: String(spec.dropFirst(5))) else {
-                throw ValidationError("--format \(spec): expected gguf:MIXTURE")
-            }
-            return (name, type)
+            return (name, try GGUFFileType(formatFlag: format))
         }
     }
 

@@ -1,10 +1,7 @@
 import ArgumentParser
 import Foundation
-import QuantGateCalibration
 import QuantGateFormats
-import QuantGateModel
 import QuantGateQuantize
-import QuantGateTokenizer
 
 /// `quantgate quantize MODEL --target cpu --out model.gguf`.
 struct QuantizeCommand: ParsableCommand {
@@ -64,13 +61,7 @@ struct QuantizeCommand: ParsableCommand {
         guard !(noImatrix && imatrix != nil) else { throw ValidationError("--imatrix and --no-imatrix exclude each other") }
     }
 
-    func fileType() throws -> GGUFFileType {
-        let spec = format ?? "gguf:Q4_K_M"
-        guard spec.lowercased().hasPrefix("gguf:"), let type = GGUFFileType(llamaQuantizeName: String(spec.dropFirst(5))) else {
-            throw ValidationError("--format \(spec): expected gguf:MIXTURE with MIXTURE one of \(GGUFFileType.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
-        return type
-    }
+    func fileType() throws -> GGUFFileType { try GGUFFileType(formatFlag: format) }
 
     func run() throws {
         guard FileManager.default.fileExists(atPath: model) else {

@@ -17,8 +17,9 @@ enum ComparisonSummary {
             lines.append("candidate \(candidate.name) (\(candidate.format)\(candidate.quantization.map { " \($0)" } ?? ""))")
             if let error = candidate.error { lines.append("  error: \(error)") }
             for check in candidate.structural where !check.passed { lines.append("  structural check \(check.name) FAILED: \(check.detail)") }
+            let width = (candidate.metrics.map(\.id.count).max() ?? 0) + 2
             for metric in candidate.metrics {
-                var line = "  " + metric.id.padding(toLength: 36, withPad: " ", startingAt: 0) + format(metric.value, metric.id)
+                var line = "  " + metric.id.padding(toLength: width, withPad: " ", startingAt: 0) + format(metric.value, metric.id)
                 if let lower = metric.lower, let upper = metric.upper {
                     line += "  [\(format(lower, metric.id)), \(format(upper, metric.id))]"
                 }

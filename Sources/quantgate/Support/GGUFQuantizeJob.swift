@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import QuantGateCalibration
 import QuantGateFormats
@@ -74,4 +75,13 @@ struct GGUFQuantizeJob {
 extension GGUFFileType {
     /// Whether the mixture's quantizers use an importance matrix (Q8_0 and the float types do not).
     var usesImportance: Bool { isQuantized && self != .q8_0 }
+
+    /// The `--format gguf:MIXTURE` flag (nil: the CPU targets' default, Q4_K_M).
+    init(formatFlag: String?) throws {
+        let spec = formatFlag ?? "gguf:Q4_K_M"
+        guard spec.lowercased().hasPrefix("gguf:"), let type = GGUFFileType(llamaQuantizeName: String(spec.dropFirst(5))) else {
+            throw ValidationError("--format \(spec): expected gguf:MIXTURE with MIXTURE one of \(GGUFFileType.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        self = type
+    }
 }
