@@ -2,27 +2,31 @@
 """Builds QuantGate's built-in task suites from the held-out text, and measures a model on them.
 
 Makes, under Calibration/tasks/ (deterministically: the same files byte for byte on every run):
-  hamlet-next-line.jsonl  `choice`: a few lines of Hamlet as they stand in the file; which of four
-                          lines comes next (the true one, three lines of similar length from elsewhere
-                          in the play)
-  hamlet-cloze.jsonl      `choice`: the text up to the last word of a line; which word ends it (the
-                          true one, distractors of the same length class and similar frequency that end
-                          other lines of the play)
-  hamlet-complete.jsonl   `exact`: the end of a speech; greedy generation of the next speaker's name
-                          (`Ham.`, `Hor.`, …)
-  smoke.jsonl             16 generation smoke-test prompts (a speaker's name and the first words of a
-                          speech)
+  hamlet-next-line.jsonl  `choice`, 2 choices: four lines of Hamlet as they stand in the file, the last
+                          one breaking off mid-sentence; which line comes next (the true one, or a line
+                          from elsewhere in the play that opens a sentence, matched in token count and
+                          token-unigram log-probability)
+  hamlet-cloze.jsonl      `choice`, 3 choices: the text up to a word of a line; which word follows (the
+                          true one, or a word of the same length class and similar frequency in the play)
+  hamlet-complete.jsonl   `exact`: the text up to a well-predictable word (by the rest of the play's
+                          bigram/trigram counts); greedy generation of that word
+  smoke.jsonl             16 generation smoke-test prompts (a speaker's name line and the first four
+                          words of the speech)
 The format and the scoring rules are in Calibration/tasks/README.md. Only Calibration/eval/hamlet.txt
-(held out from the example model's training) is read.
+(held out from the example model's training) is read, plus the example model's tokenizer
+(Tests/Fixtures/bard-5m/tokenizer.json, through the `tokenizers` package) for the token counts that match
+distractor lines and set max_tokens.
 
   --measure MODEL_DIR     score MODEL_DIR (transformers, f32, CPU) on the three suites with QuantGate's
                           rules, independently of QuantGate, and print acc / acc_norm (choice) and
                           accuracy (exact)
   --golden OUT.json       with --measure: also write per-item reference results for the first 40 items of
-                          each suite (log-likelihood of every choice, correctness; generated text and
-                          token ids) — Tests/Fixtures/golden/tasks_bard-5m.json
+                          each suite (log-likelihood of every choice, correctness; generated text,
+                          token ids and the top-1/top-2 logit margin of every step) and the greedy
+                          64-token generations of the smoke prompts —
+                          Tests/Fixtures/golden/tasks_bard-5m.json
 
-Usage:
+Usage (torch/transformers are needed only for --measure):
   python3 Tools/make_task_suites.py
   python3 Tools/make_task_suites.py --measure Tests/Fixtures/bard-5m --golden Tests/Fixtures/golden/tasks_bard-5m.json
 """
@@ -41,6 +45,7 @@ HELDOUT = ROOT / "Calibration" / "eval" / "hamlet.txt"
 TASKS = ROOT / "Calibration" / "tasks"
 TOKENIZER = ROOT / "Tests" / "Fixtures" / "bard-5m" / "tokenizer.json"  # for matching distractors and max_tokens
 GOLDEN_ITEMS = 40
+SMOKE_MAX_TOKENS = 64
 MAX_CONTEXT = 512  # bard-5m's context; every built item fits in it (checked in --measure)
 
 # ---------------------------------------------------------------------------------------------
@@ -127,7 +132,7 @@ SMOKE = dict(seed=20260104, prompts=16, words=4)
 
 class TokenStatistics:
     """Token counts of the play's speech lines under the example model's tokenizer (each line encoded as
-    "\n" + line, no special tokens): a line's token count and its add-0.5 unigram log-probability, used to
+    "\\n" + line, no special tokens): a line's token count and its add-0.5 unigram log-probability, used to
     match distractor lines to the true line."""
 
     def __init__(self, tokenizer, lines):
@@ -151,7 +156,8 @@ def next_line_suite(text, lines, stats, cfg=NEXT_LINE):
     """Targets: every speech line (>= min_chars, no stage direction, text not seen earlier in the play)
     whose previous line is a speech line ending in a letter, i.e. a sentence running on across the line
     break. Context: the previous `context_lines` non-blank lines as they stand in the file. Distractors:
-    lines of the same pool at least `min_distance` lines away, with the same initial case, the same token
+    lines of the same pool that open a sentence (the line before them is not a speech line, or ends in
+    ".", "!" or "?"), at least `min_distance` lines away, with the same initial case, the same token
     count and a token-unigram log-probability within `tolerance` nats of the true line's (for the few lines
     without one: the nearest lines of the same case by |token count difference| + |log-probability
     difference| / 5), so that a line's own likelihood cannot give the answer away."""
@@ -163,8 +169,14 @@ def next_line_suite(text, lines, stats, cfg=NEXT_LINE):
             seen.add(key)
             pool.append(l)
     score = {l.index: stats.score(l.text) for l in pool}
-    by_shape = collections.defaultdict(list)  # (initial upper case, token count) -> lines in text order
-    for l in pool:
+
+    def opens_sentence(l):
+        before = lines[l.index - 1]
+        return before.kind != "speech" or re.search(r"[.!?]$", before.text.rstrip()) is not None
+
+    openers = [l for l in pool if opens_sentence(l)]
+    by_shape = collections.defaultdict(list)  # (initial upper case, token count) -> openers in text order
+    for l in openers:
         by_shape[(l.text.strip()[0].isupper(), score[l.index][0])].append(l)
     items = []
     for l in pool:
@@ -177,7 +189,7 @@ def next_line_suite(text, lines, stats, cfg=NEXT_LINE):
         candidates = [d for d in shape if abs(d.index - l.index) >= cfg["min_distance"]
                       and abs(score[d.index][1] - logp) <= cfg["tolerance"]]
         if len(candidates) < cfg["choices"] - 1:  # a rare shape: the nearest lines of the same case
-            same_case = [d for d in pool if d.text.strip()[0].isupper() == true[0].isupper()
+            same_case = [d for d in openers if d.text.strip()[0].isupper() == true[0].isupper()
                          and abs(d.index - l.index) >= cfg["min_distance"] and d.text.strip() != true]
             same_case.sort(key=lambda d: (abs(score[d.index][0] - tokens) + abs(score[d.index][1] - logp) / 5, d.index))
             candidates = same_case[:cfg["choices"] - 1]
@@ -235,25 +247,31 @@ def cloze_suite(text, lines, cfg=CLOZE):
     return items
 
 
+UNIT = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)*|--|[,.;:!?]")  # a word or a punctuation mark
+
+
 def complete_suite(text, lines, stats, cfg=COMPLETE):
-    """Greedy next word at well-predictable places. A place is a word (after a single space, itself after a
-    word) of a speech line without stage directions, such that in the REST of the play (this occurrence
-    left out) the previous word, seen >= 5 times, is followed by this word >= 20 % of the time, or the
-    previous two words, seen >= 2 times, >= 30 % of the time. At most `per_word` places per target word
-    (drawn at random), then `items` places. Prompt: the previous `context_lines` non-blank lines and the line
-    up to the word, without the space. max_tokens: the word's token count (" " + word, the example model's
-    tokenizer), so the generation is compared word for word."""
+    """Greedy next word at well-predictable places. Each speech line without stage directions is read as
+    units (words, lower-cased, and the punctuation marks , . ; : ! ? --). A place is a word preceded by a
+    single space and, straight before that, a word, such that in the REST of the play (this occurrence left
+    out) the previous unit, seen >= 5 times, is followed by this word >= 20 % of the time, or the previous
+    two units, seen >= 2 times, >= 30 % of the time (punctuation counts among the followers: after "lord"
+    a comma is the usual next unit). At most `per_word` places per target word (drawn at random), then
+    `items` places. Prompt: the previous `context_lines` non-blank lines and the line up to the word,
+    without the space. max_tokens: the word's token count (" " + word, the example model's tokenizer), so
+    that the generation is compared word for word."""
     rng = random.Random(cfg["seed"])
     places, sequences = [], []
     for l in lines:
         if l.kind != "speech" or "[" in l.text:
             continue
-        found = list(re.finditer(r"[A-Za-z]+(?:'[A-Za-z]+)*", l.text))
-        sequences.append([w.group(0).lower() for w in found])
-        for k in range(2, len(found)):
-            w = found[k]
-            if found[k - 1].end() == w.start() - 1 and l.text[w.start() - 1] == " ":
-                places.append((l, w.start(), w.group(0), found[k - 2].group(0).lower(), found[k - 1].group(0).lower()))
+        units = list(UNIT.finditer(l.text))
+        sequences.append([u.group(0).lower() for u in units])
+        for k in range(2, len(units)):
+            w, v = units[k], units[k - 1]
+            if (w.group(0)[0].isalpha() and v.group(0)[0].isalpha() and v.end() == w.start() - 1
+                    and l.text[w.start() - 1] == " "):
+                places.append((l, w.start(), w.group(0), units[k - 2].group(0).lower(), v.group(0).lower()))
     unigram, bigram, trigram = collections.Counter(), collections.Counter(), collections.Counter()
     for s in sequences:
         unigram.update(s[:-1])
@@ -355,7 +373,7 @@ class Scorer:
         return self.tokenizer.encode(s, add_special_tokens=True).ids
 
     def decode(self, ids):
-        return self.tokenizer.decode(ids, skip_special_tokens=True)
+        return self.tokenizer.decode(ids, skip_special_tokens=False)  # as QuantGate: special tokens stay in the text
 
     def choice_requests(self, item):
         """(input ids, first scored position) per choice. A context's trailing whitespace is moved to
@@ -401,29 +419,62 @@ class Scorer:
                     out[r] = float(picked.double().sum())
         return out
 
-    def generate(self, item):
-        """Greedy decoding: the first maximal logit, until EOS (not part of the output), max_tokens new
-        tokens, or the decoded generation containing a stop string; the output is cut before the
-        earliest stop string."""
+    def forward_last(self, sequences, batch_tokens=8192):
+        """Logits (f32) at the last position of each sequence, from right-padded batches."""
         torch = self.torch
-        ids = self.encode(item["prompt"])
-        assert len(ids) + item["max_tokens"] <= MAX_CONTEXT
-        generated, past, text = [], None, ""
+        order = sorted(range(len(sequences)), key=lambda k: -len(sequences[k]))
+        out = [None] * len(sequences)
+        k = 0
         with torch.no_grad():
-            step_input = torch.tensor([ids])
-            for _ in range(item["max_tokens"]):
-                out = self.model(input_ids=step_input, cache=past, use_cache=True)
-                past = out.cache
-                token = int(torch.argmax(out.logits[0, -1].float()))
+            while k < len(order):
+                width = len(sequences[order[k]])
+                batch = order[k:k + max(1, batch_tokens // width)]
+                k += len(batch)
+                ids = torch.zeros((len(batch), width), dtype=torch.long)
+                mask = torch.zeros((len(batch), width), dtype=torch.long)
+                for row, r in enumerate(batch):
+                    ids[row, :len(sequences[r])] = torch.tensor(sequences[r])
+                    mask[row, :len(sequences[r])] = 1
+                logits = self.model(input_ids=ids, attention_mask=mask).logits.float()
+                for row, r in enumerate(batch):
+                    out[r] = logits[row, len(sequences[r]) - 1]
+        return out
+
+    def generate(self, items):
+        """Greedy decoding of every item: the first maximal logit, until EOS (not part of the output),
+        max_tokens new tokens, or the decoded generation containing a stop string; the output is cut
+        before the earliest stop string. Each step runs the whole sequence again (no KV cache), all
+        unfinished items in one set of batches."""
+        torch = self.torch
+        states = []
+        for it in items:
+            ids = self.encode(it["prompt"])
+            assert len(ids) + it["max_tokens"] <= MAX_CONTEXT, "item longer than the context"
+            states.append({"prompt": ids, "generated": [], "text": "", "margins": [],
+                           "done": it["max_tokens"] <= 0})
+        while True:
+            active = [k for k, st in enumerate(states) if not st["done"]]
+            if not active:
+                break
+            last = self.forward_last([states[k]["prompt"] + states[k]["generated"] for k in active])
+            for k, logits in zip(active, last):
+                st, it = states[k], items[k]
+                token = int(torch.argmax(logits))  # the first maximal index
+                top2 = torch.topk(logits, 2).values
+                st["margins"].append(float(top2[0] - top2[1]))
                 if token == self.eos:
-                    break
-                generated.append(token)
-                text = self.decode(generated)
-                if any(s in text for s in item["stop"]):
-                    break
-                step_input = torch.tensor([[token]])
-        cut = min([text.find(s) for s in item["stop"] if s in text], default=len(text))
-        return text[:cut], generated
+                    st["done"] = True
+                    continue
+                st["generated"].append(token)
+                st["text"] = self.decode(st["generated"])
+                if any(s in st["text"] for s in it["stop"]) or len(st["generated"]) >= it["max_tokens"]:
+                    st["done"] = True
+        results = []
+        for st, it in zip(states, items):
+            text = st["text"]
+            cut = min([text.find(s) for s in it["stop"] if s in text], default=len(text))
+            results.append((text[:cut], st["generated"], len(st["prompt"]), st["margins"]))
+        return results
 
 
 def first_argmax(values):
@@ -458,13 +509,12 @@ def measure(scorer, name, records, golden=None):
         result = {"items": len(items), "acc": right / len(items), "acc_norm": right_norm / len(items)}
     else:
         right = 0
-        for n, it in enumerate(items):
-            output, ids = scorer.generate(it)
+        for n, (it, (output, ids, prompt_tokens, margins)) in enumerate(zip(items, scorer.generate(items))):
             ok = output.strip() == it["target"].strip()
             right += ok
             if golden is not None and n < GOLDEN_ITEMS:
-                golden.append({"id": records[n]["id"], "prompt_tokens": len(scorer.encode(it["prompt"])),
-                               "output": output, "tokens": ids, "correct": ok})
+                golden.append({"id": records[n]["id"], "prompt_tokens": prompt_tokens, "output": output,
+                               "tokens": ids, "correct": ok, "margins": margins})
         result = {"items": len(items), "acc": right / len(items)}
     result["seconds"] = time.time() - t0
     return result
@@ -504,6 +554,12 @@ def main():
         golden["suites"][name] = {"summary": {k: v for k, v in r.items() if k != "seconds"}, "items": per_item}
         extra = f"  acc_norm {r['acc_norm']:.4f}" if "acc_norm" in r else ""
         print(f"{name}: {r['items']} items  acc {r['acc']:.4f}{extra}  ({r['seconds']:.1f} s)")
+    smoke_items = [{"prompt": r["prompt"], "target": "", "stop": [], "max_tokens": SMOKE_MAX_TOKENS} for r in smoke]
+    golden["smoke"] = {"max_tokens": SMOKE_MAX_TOKENS, "items": [
+        {"id": r["id"], "prompt_tokens": n, "output": out, "tokens": ids, "margins": margins}
+        for r, (out, ids, n, margins) in zip(smoke, scorer.generate(smoke_items))]}
+    eos = sum(len(g["tokens"]) < SMOKE_MAX_TOKENS for g in golden["smoke"]["items"])
+    print(f"smoke: {len(smoke)} prompts, {eos} stopped at EOS before {SMOKE_MAX_TOKENS} tokens")
     print(f"context-prefix mismatches: {scorer.prefix_mismatches}; total {time.time() - t0:.1f} s")
     if args.golden:
         pathlib.Path(args.golden).write_text(json.dumps(golden, indent=1) + "\n", encoding="utf-8")

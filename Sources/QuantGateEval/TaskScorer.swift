@@ -19,9 +19,10 @@ public struct TaskOutcome: Sendable, Equatable {
 /// Multiple choice follows lm-evaluation-harness's log-likelihood requests: trailing whitespace of
 /// the context moves into the continuation, context and continuation are encoded jointly
 /// (`encode(context + continuation)`, BOS where the tokenizer adds one) and the continuation is what
-/// follows the context's own token count; the score is the summed log-probability of those tokens.
-/// `acc` takes the argmax of the scores, `acc_norm` of the scores divided by each choice's length in
-/// characters. The context is run once and its KV cache shared by every choice that starts with it.
+/// follows the context's own token count, fed after the context's own tokens; the score is the summed
+/// log-probability of those tokens. `acc` takes the argmax of the scores, `acc_norm` of the scores
+/// divided by each choice's length in characters (code points, as Python's `len`). The context is run
+/// once and its KV cache shared by every choice.
 public struct TaskScorer: Sendable {
     public let model: LlamaModel
     public let tokenizer: Tokenizer
@@ -56,29 +57,24 @@ public struct TaskScorer: Sendable {
         let context = String(rawContext.prefix(kept))
         let moved = String(rawContext.dropFirst(kept))
         let contextTokens = tokenizer.encode(context, addSpecialTokens: true)
-        var shared: (cache: KVCache, lastRow: Matrix)?
+        guard !contextTokens.isEmpty else {
+            throw EvalError.invalidSetting(flag: "task item", reason: "has a context that encodes to no tokens (and the tokenizer adds no BOS)")
+        }
+        // The context runs once; every choice continues from a copy of its KV cache.
+        var shared = KVCache(configuration: model.configuration)
+        let lastRow = Self.lastRow(try model.extend(&shared, with: contextTokens))
         var scores: [Double] = []
         for choice in choices {
             let whole = tokenizer.encode(context + moved + delimiter + choice, addSpecialTokens: true)
-            let split = min(contextTokens.count, whole.count)
-            let prefix = Array(whole[..<split]), continuation = Array(whole[split...])
-            guard !continuation.isEmpty, !prefix.isEmpty else {
-                scores.append(continuation.isEmpty ? 0 : -.infinity)
+            // lm-evaluation-harness: the continuation is what follows the context's own token count in the
+            // joint encoding, fed after the context's own tokens.
+            let continuation = Array(whole.dropFirst(contextTokens.count))
+            guard !continuation.isEmpty else {
+                scores.append(0)
                 continue
             }
-            var cache: KVCache, row: Matrix
-            if prefix == contextTokens {
-                if shared == nil {
-                    var fresh = KVCache(configuration: model.configuration)
-                    let logits = try model.extend(&fresh, with: prefix)
-                    shared = (fresh, Self.lastRow(logits))
-                }
-                (cache, row) = shared!
-            } else {
-                cache = KVCache(configuration: model.configuration)
-                row = Self.lastRow(try model.extend(&cache, with: prefix))
-            }
-            var sum = LogSoftmax.logProbability(row.values, columns: row.columns, row: 0, of: continuation[0]).logProb
+            var cache = shared
+            var sum = LogSoftmax.logProbability(lastRow.values, columns: lastRow.columns, row: 0, of: continuation[0]).logProb
             if continuation.count > 1 {
                 let logits = try model.extend(&cache, with: Array(continuation.dropLast()))
                 for i in 1..<continuation.count {
