@@ -54,7 +54,7 @@ struct GateStage {
         }
         let unreadable = report.candidates.filter { $0.error != nil && $0.files.isEmpty }
         if !unreadable.isEmpty {
-            for candidate in unreadable { ErrorReporter.report("\(candidate.name): \(candidate.error ?? "")") }
+            for candidate in unreadable { ErrorReporter.report(candidate.error ?? "\(candidate.name): unreadable") }
             throw ExitCode(ExitStatus.usageOrInputError.rawValue)
         }
         if let decision, !decision.passed { throw ExitCode(ExitStatus.gateFailed.rawValue) }
