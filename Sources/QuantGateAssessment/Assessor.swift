@@ -225,15 +225,12 @@ public struct Assessor {
 
     /// Perplexity and `llama-perplexity`'s standard error from per-token log-probabilities.
     static func perplexity(_ logProbs: [Float]) -> (Double, Double) {
-        let n = Double(logProbs.count)
         var sum = 0.0, squares = 0.0
         for lp in logProbs {
             sum -= Double(lp)
             squares += Double(lp) * Double(lp)
         }
-        let mean = sum / n
-        let ppl = exp(mean)
-        let variance = max(0, squares / n - mean * mean)
-        return (ppl, n > 1 ? ppl * (variance / (n - 1)).squareRoot() : .nan)
+        let (_, perplexity, standardError) = PerplexityEvaluator.summary(nllSum: sum, squares: squares, count: logProbs.count)
+        return (perplexity, standardError)
     }
 }

@@ -33,7 +33,7 @@ extension DistributionComparison {
     /// Point estimates and percentile intervals; every resample draws windows, so the baseline's and
     /// the candidate's figures always come from the same tokens.
     public func summary(bootstrap: PairedBootstrap) -> DistributionSummary {
-        let units = windows.count
+        let draws = bootstrap.draws(units: windows.count)
         func total(_ counts: [Int32]?, _ field: (WindowTotals) -> Double) -> Double {
             var sum = 0.0
             for (w, window) in windows.enumerated() { sum += Double(counts?[w] ?? 1) * field(window) }
@@ -47,7 +47,7 @@ extension DistributionComparison {
             { counts in scale * total(counts, field) / total(counts) { Double($0.tokens) } }
         }
         func estimate(_ statistic: @escaping ([Int32]?) -> Double) -> Estimate {
-            let (lower, upper) = bootstrap.interval(units: units) { statistic($0) }
+            let (lower, upper) = windows.isEmpty ? (.nan, .nan) : bootstrap.interval(draws: draws) { statistic($0) }
             return Estimate(value: statistic(nil), lower: lower, upper: upper)
         }
         var starts = [0]

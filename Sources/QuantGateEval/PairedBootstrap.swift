@@ -31,7 +31,13 @@ public struct PairedBootstrap: Sendable {
     /// The percentile interval of `statistic` over the resamples of `units` units.
     public func interval(units: Int, _ statistic: ([Int32]) -> Double) -> (lower: Double, upper: Double) {
         guard units > 0 else { return (.nan, .nan) }
-        let values = draws(units: units).map(statistic).sorted()
+        return interval(draws: draws(units: units), statistic)
+    }
+
+    /// The percentile interval of `statistic` over `draws` (from ``draws(units:)``), so that several
+    /// statistics of one comparison share one set of resamples without drawing it again.
+    public func interval(draws: [[Int32]], _ statistic: ([Int32]) -> Double) -> (lower: Double, upper: Double) {
+        let values = draws.map(statistic).sorted()
         let alpha = (1 - confidence) / 2
         return (Quantile.sorted(values, alpha), Quantile.sorted(values, 1 - alpha))
     }

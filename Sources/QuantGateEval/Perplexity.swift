@@ -93,7 +93,7 @@ public enum PerplexityEvaluator {
         for (index, window) in windows.enumerated() {
             let logits = try model.logits(tokens: window.tokens)
             for position in window.firstScored..<(window.tokens.count - 1) {
-                let nll = -logProbability(logits, row: position, of: window.tokens[position + 1])
+                let nll = -LogSoftmax.logProbability(logits.values, columns: logits.columns, row: position, of: window.tokens[position + 1]).logProb
                 sum += nll
                 sumOfSquares += nll * nll
                 count += 1
@@ -102,23 +102,19 @@ public enum PerplexityEvaluator {
             progress?(index + 1, windows.count)
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
-        let mean = count > 0 ? sum / Double(count) : .nan
-        let perplexity = exp(mean)
-        let variance = count > 1 ? max(0, sumOfSquares / Double(count) - mean * mean) : 0
+        let (mean, perplexity, standardError) = summary(nllSum: sum, squares: sumOfSquares, count: count)
         return PerplexityResult(
             protocolName: protocolName, context: context, stride: stride, windows: windows.count, tokensScored: count,
-            meanNLL: mean, perplexity: perplexity,
-            standardError: count > 1 ? perplexity * (variance / Double(count - 1)).squareRoot() : .nan,
+            meanNLL: mean, perplexity: perplexity, standardError: standardError,
             tokensPerSecond: Double(forwarded) / seconds, seconds: seconds)
     }
 
-    /// `log softmax(logits[row])[token]`, with the sum of exponentials in f64 as llama.cpp does.
-    static func logProbability(_ logits: Matrix, row: Int, of token: Int) -> Double {
-        let base = row * logits.columns
-        var maximum = -Float.infinity
-        for j in 0..<logits.columns { maximum = max(maximum, logits.values[base + j]) }
-        var sum = 0.0
-        for j in 0..<logits.columns { sum += Double(exp(logits.values[base + j] - maximum)) }
-        return Double(logits.values[base + token] - maximum) - log(sum)
+    /// Mean NLL, perplexity and `llama-perplexity`'s standard error, `ppl · sqrt((E[nll²] − E[nll]²) / (n − 1))`,
+    /// from the sum and the sum of squares of `count` per-token NLLs.
+    public static func summary(nllSum: Double, squares: Double, count: Int) -> (meanNLL: Double, perplexity: Double, standardError: Double) {
+        let mean = count > 0 ? nllSum / Double(count) : .nan
+        let perplexity = exp(mean)
+        let variance = count > 1 ? max(0, squares / Double(count) - mean * mean) : 0
+        return (mean, perplexity, count > 1 ? perplexity * (variance / Double(count - 1)).squareRoot() : .nan)
     }
 }

@@ -156,6 +156,9 @@ public struct CandidateReport: Codable, Sendable, Equatable {
         self.error = error
     }
 
+    /// Whether the artefact could not even be read (an input error: no files hashed, nothing measured).
+    public var isUnreadable: Bool { error != nil && files.isEmpty }
+
     /// The metric with identifier `id`, if measured.
     public func metric(_ id: String) -> MetricResult? { metrics.first { $0.id == id } }
 }

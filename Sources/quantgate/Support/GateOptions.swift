@@ -52,7 +52,7 @@ struct GateStage {
             print(ComparisonSummary.render(report))
             if let decision { print(GateSummary.render(decision)) }
         }
-        let unreadable = report.candidates.filter { $0.error != nil && $0.files.isEmpty }
+        let unreadable = report.candidates.filter(\.isUnreadable)
         if !unreadable.isEmpty {
             for candidate in unreadable { ErrorReporter.report(candidate.error ?? "\(candidate.name): unreadable") }
             throw ExitCode(ExitStatus.usageOrInputError.rawValue)

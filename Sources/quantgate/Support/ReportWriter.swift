@@ -13,7 +13,7 @@ enum ReportWriter {
         try AtomicFile.write(JUnitReport.render(gate, report), to: path("junit.xml"))
         try AtomicFile.write(MarkdownReport.render(gate, report), to: path("summary.md"))
         let manifestPath = path("manifest.json")
-        let unreadable = report.candidates.contains { $0.error != nil && $0.files.isEmpty }
+        let unreadable = report.candidates.contains(where: \.isUnreadable)
         if gate.passed && !unreadable, let manifest = PromotionManifest.make(report: report, gate: gate) {
             try AtomicFile.write(try manifest.json(), to: manifestPath)
         } else if FileManager.default.fileExists(atPath: manifestPath) {
