@@ -33,10 +33,12 @@ let package = Package(
         .target(name: "QuantGateTensors", dependencies: ["CKernels"]),
         .target(name: "QuantGateSafetensors", dependencies: ["QuantGateTensors"]),
         .target(name: "QuantGateTokenizer"),
-        .target(name: "QuantGateModel", dependencies: ["QuantGateTensors", "QuantGateSafetensors", "CBLAS"]),
+        .target(name: "QuantGateModel", dependencies: ["QuantGateTensors", "QuantGateSafetensors", "CBLAS", "CKernels"]),
         .target(name: "QuantGateHDF5", dependencies: ["CHDF5"]),
         .target(name: "QuantGateEval", dependencies: ["QuantGateModel", "QuantGateTokenizer", "QuantGateTensors", "CKernels"]),
-        .target(name: "QuantGateFormats", dependencies: ["CKernels"], path: "Formats", exclude: ["README.md"]),
+        .target(
+            name: "QuantGateFormats", dependencies: ["CKernels", "QuantGateSafetensors", "QuantGateTensors"],
+            path: "Formats", exclude: ["README.md"]),
         .target(
             name: "QuantGateQuantize",
             dependencies: ["QuantGateFormats", "QuantGateCalibration", "QuantGateModel", "QuantGateTokenizer", "QuantGateTensors", "CKernels"]),

@@ -67,6 +67,8 @@ public struct HardwareTarget: Sendable, Equatable {
     public var chips: String
     public var artefact: ArtefactKind
     public var gate: GateThresholds
+    /// Other artefacts this hardware runs well, chosen with `--format` (Ada's FP8 tensor cores).
+    public var alsoRuns: [ArtefactKind] = []
 
     /// The shipped table. Perplexity, mean KLD, top-1 and task thresholds are TARGETS.md's; the p99 KLD
     /// threshold, which TARGETS.md does not give, is 10 × the mean-KLD threshold (our choice: a tail
@@ -75,7 +77,7 @@ public struct HardwareTarget: Sendable, Equatable {
         HardwareTarget(names: ["h100", "h200", "gh200", "h20"], chips: "Hopper (sm_90)", artefact: .fp8,
                        gate: gate(ppl: 1.0, kld: 0.005, top1: 96, task: -1.0)),
         HardwareTarget(names: ["l40s", "l4", "rtx4090", "rtx6000-ada"], chips: "Ada Lovelace (sm_89)", artefact: .awq,
-                       gate: gate(ppl: 3.0, kld: 0.04, top1: 90, task: -2.0)),
+                       gate: gate(ppl: 3.0, kld: 0.04, top1: 90, task: -2.0), alsoRuns: [.fp8]),
         HardwareTarget(names: ["a100", "a10", "a10g", "rtx3090", "a6000"], chips: "Ampere (sm_80/86)", artefact: .gptq,
                        gate: gate(ppl: 6.0, kld: 0.06, top1: 88, task: -3.0)),
         HardwareTarget(names: ["v100", "t4"], chips: "Volta / Turing", artefact: .gptq,

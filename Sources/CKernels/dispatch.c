@@ -1,5 +1,6 @@
 // Runtime dispatch: probe the CPU once, then route every entry point to one variant.
 #include "qg_numerics.h"
+#include "qg_fp8.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -42,3 +43,19 @@ QG_DISPATCH(qg_fp8_e4m3_to_f32, uint8_t, float)
 QG_DISPATCH(qg_f32_to_fp8_e4m3, float, uint8_t)
 QG_DISPATCH(qg_fp8_e5m2_to_f32, uint8_t, float)
 QG_DISPATCH(qg_f32_to_fp8_e5m2, float, uint8_t)
+
+float qg_absmax_f32(const float *restrict x, int64_t n, int64_t *restrict first_nonfinite) {
+    return qg_simd_enabled() ? qg_absmax_f32_avx2(x, n, first_nonfinite) : qg_absmax_f32_ref(x, n, first_nonfinite);
+}
+
+void qg_fp8_e4m3_quantize(const float *restrict x, float scale, uint8_t *restrict codes, int64_t n) {
+    if (qg_simd_enabled()) qg_fp8_e4m3_quantize_avx2(x, scale, codes, n); else qg_fp8_e4m3_quantize_ref(x, scale, codes, n);
+}
+
+void qg_fp8_e4m3_fake_quant(float *restrict x, float inverse_scale, float scale, int64_t n) {
+    if (qg_simd_enabled()) qg_fp8_e4m3_fake_quant_avx2(x, inverse_scale, scale, n); else qg_fp8_e4m3_fake_quant_ref(x, inverse_scale, scale, n);
+}
+
+void qg_fp8_e4m3_dequantize(const uint8_t *restrict codes, float scale, float *restrict x, int64_t n) {
+    if (qg_simd_enabled()) qg_fp8_e4m3_dequantize_avx2(codes, scale, x, n); else qg_fp8_e4m3_dequantize_ref(codes, scale, x, n);
+}

@@ -1,6 +1,7 @@
 // AVX2 (+F16C) conversions, 8 elements per step; the tail of each loop is the reference loop.
 // Bit-identical to numerics_ref.c for every input (tests compare them exhaustively).
 #include "qg_numerics.h"
+#include "qg_fp8.h"
 
 #if defined(__x86_64__) || defined(_M_X64)
 
@@ -170,6 +171,58 @@ QG_AVX2 void qg_f32_to_fp8_e5m2_avx2(const float *restrict src, uint8_t *restric
     qg_f32_to_fp8_e5m2_ref(src + i, dst + i, n - i);
 }
 
+// MARK: - Scaled FP8 E4M3 (qg_fp8.h)
+
+QG_AVX2 float qg_absmax_f32_avx2(const float *restrict x, int64_t n, int64_t *restrict first_nonfinite) {
+    const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF));
+    const __m256i largest_finite = _mm256_set1_epi32(0x7F7FFFFF);
+    __m256 amax = _mm256_setzero_ps();
+    __m256i nonfinite = _mm256_setzero_si256();
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 a = _mm256_and_ps(_mm256_loadu_ps(x + i), abs_mask);
+        nonfinite = _mm256_or_si256(nonfinite, _mm256_cmpgt_epi32(_mm256_castps_si256(a), largest_finite));
+        amax = _mm256_max_ps(amax, a);
+    }
+    if (!_mm256_testz_si256(nonfinite, nonfinite)) return qg_absmax_f32_ref(x, n, first_nonfinite);
+    float lanes[8];
+    _mm256_storeu_ps(lanes, amax);
+    float tail = qg_absmax_f32_ref(x + i, n - i, first_nonfinite);
+    if (*first_nonfinite >= 0) *first_nonfinite += i;
+    for (int k = 0; k < 8; k++) tail = lanes[k] > tail ? lanes[k] : tail;
+    return tail;
+}
+
+QG_AVX2 void qg_fp8_e4m3_quantize_avx2(const float *restrict x, float scale, uint8_t *restrict codes, int64_t n) {
+    const __m256 s = _mm256_set1_ps(scale);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256i q = encode_fp8(_mm256_div_ps(_mm256_loadu_ps(x + i), s), 3, 7, 0x43E00000u, 0x7Fu);
+        _mm_storel_epi64((__m128i *)(codes + i), pack_low8(q));
+    }
+    qg_fp8_e4m3_quantize_ref(x + i, scale, codes + i, n - i);
+}
+
+QG_AVX2 void qg_fp8_e4m3_fake_quant_avx2(float *restrict x, float inverse_scale, float scale, int64_t n) {
+    const __m256 inverse = _mm256_set1_ps(inverse_scale), s = _mm256_set1_ps(scale);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256i q = encode_fp8(_mm256_mul_ps(_mm256_loadu_ps(x + i), inverse), 3, 7, 0x43E00000u, 0x7Fu);
+        _mm256_storeu_ps(x + i, _mm256_mul_ps(decode_e4m3(q), s));
+    }
+    qg_fp8_e4m3_fake_quant_ref(x + i, inverse_scale, scale, n - i);
+}
+
+QG_AVX2 void qg_fp8_e4m3_dequantize_avx2(const uint8_t *restrict codes, float scale, float *restrict x, int64_t n) {
+    const __m256 s = _mm256_set1_ps(scale);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256i q = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(codes + i)));
+        _mm256_storeu_ps(x + i, _mm256_mul_ps(decode_e4m3(q), s));
+    }
+    qg_fp8_e4m3_dequantize_ref(codes + i, scale, x + i, n - i);
+}
+
 #else  // not x86-64: the SIMD names exist so the dispatch table links, and run the reference.
 
 void qg_f16_to_f32_avx2(const uint16_t *restrict s, float *restrict d, int64_t n) { qg_f16_to_f32_ref(s, d, n); }
@@ -180,5 +233,10 @@ void qg_fp8_e4m3_to_f32_avx2(const uint8_t *restrict s, float *restrict d, int64
 void qg_f32_to_fp8_e4m3_avx2(const float *restrict s, uint8_t *restrict d, int64_t n) { qg_f32_to_fp8_e4m3_ref(s, d, n); }
 void qg_fp8_e5m2_to_f32_avx2(const uint8_t *restrict s, float *restrict d, int64_t n) { qg_fp8_e5m2_to_f32_ref(s, d, n); }
 void qg_f32_to_fp8_e5m2_avx2(const float *restrict s, uint8_t *restrict d, int64_t n) { qg_f32_to_fp8_e5m2_ref(s, d, n); }
+
+float qg_absmax_f32_avx2(const float *restrict x, int64_t n, int64_t *restrict f) { return qg_absmax_f32_ref(x, n, f); }
+void qg_fp8_e4m3_quantize_avx2(const float *restrict x, float s, uint8_t *restrict c, int64_t n) { qg_fp8_e4m3_quantize_ref(x, s, c, n); }
+void qg_fp8_e4m3_fake_quant_avx2(float *restrict x, float i, float s, int64_t n) { qg_fp8_e4m3_fake_quant_ref(x, i, s, n); }
+void qg_fp8_e4m3_dequantize_avx2(const uint8_t *restrict c, float s, float *restrict x, int64_t n) { qg_fp8_e4m3_dequantize_ref(c, s, x, n); }
 
 #endif

@@ -8,12 +8,14 @@ import QuantGateReport
 import QuantGateTokenizer
 
 /// A model read back from disk for evaluation, whatever its format: the original checkpoint
-/// (a Hugging Face directory) or an artefact (a GGUF file; the GPU formats plug in here as they land).
+/// (a Hugging Face directory) or an artefact: a GGUF file, or an FP8 compressed-tensors directory (the
+/// other GPU formats plug in here as they land).
 /// The evaluator only ever sees what the files hold, never a quantizer's in-memory weights.
 public struct ModelArtefact: Sendable {
     public enum Format: String, Sendable {
         case safetensors
         case gguf
+        case compressedTensors = "compressed-tensors"
     }
 
     /// The path as given.
@@ -24,6 +26,8 @@ public struct ModelArtefact: Sendable {
     public let tokenizer: Tokenizer
     /// The GGUF file, for structural checks (nil for other formats).
     public let gguf: GGUFFile?
+    /// The FP8 checkpoint, for structural checks (nil for other formats).
+    public let fp8: FP8Checkpoint?
 
     /// Opens `path`, detecting the format from the files.
     /// - Throws: ``AssessmentError`` for a path that is neither, or the format reader's own error naming
@@ -34,13 +38,22 @@ public struct ModelArtefact: Sendable {
             throw AssessmentError.unreadable(path: path, reason: "no such file or directory")
         }
         self.path = path
-        if isDirectory.boolValue {
+        if isDirectory.boolValue && FP8Checkpoint.isCompressedTensors(directory: path) {
+            let model = try FP8Model(directory: path)
+            format = .compressedTensors
+            configuration = model.configuration
+            weights = model.weights
+            tokenizer = model.tokenizer
+            gguf = nil
+            fp8 = model.checkpoint
+        } else if isDirectory.boolValue {
             let directory = try ModelDirectory(path: path)
             format = .safetensors
             configuration = directory.configuration
             weights = directory.checkpoint
             tokenizer = try Tokenizer(directory: path)
             gguf = nil
+            fp8 = nil
         } else if Self.looksLikeGGUF(path) {
             let model = try GGUFModel(path: path)
             format = .gguf
@@ -48,9 +61,10 @@ public struct ModelArtefact: Sendable {
             weights = model.weights
             tokenizer = model.tokenizer
             gguf = model.file
+            fp8 = nil
         } else {
             throw AssessmentError.unreadable(
-                path: path, reason: "is neither a model directory (config.json + safetensors) nor a GGUF file")
+                path: path, reason: "is neither a model directory (config.json + safetensors, plain or compressed-tensors FP8) nor a GGUF file")
         }
     }
 
@@ -67,6 +81,7 @@ public struct ModelArtefact: Sendable {
 
     /// The quantization the artefact declares (`Q4_K_M`, …), when it declares one.
     public var quantization: String? {
+        if let fp8 { return fp8.config.scheme.tag }
         guard let gguf else { return nil }
         if case .string(let declared)? = gguf["quantgate.file_type"] { return declared }
         if case .uint32(let id)? = gguf["general.file_type"], let type = GGUFFileType(llamaFileTypeID: id) { return type.rawValue }
@@ -75,12 +90,14 @@ public struct ModelArtefact: Sendable {
 
     /// The hardware target the artefact records (`quantgate.target`), when it records one.
     public var recordedTarget: String? {
+        if let fp8 { return fp8.metadata["quantgate.target"] }
         if case .string(let target)? = gguf?["quantgate.target"] { return target }
         return nil
     }
 
     /// The calibration data hash the artefact records, when it records one.
     public var calibrationDataHash: String? {
+        if let fp8 { return fp8.metadata["quantgate.calibration.data_hash"] }
         if case .string(let hash)? = gguf?["quantgate.calibration.data_hash"] { return hash }
         return nil
     }
@@ -98,7 +115,7 @@ public struct ModelArtefact: Sendable {
     /// A content hash: calibration's model fingerprint for a checkpoint directory, the file's SHA-256 otherwise.
     public func contentHash() throws -> String {
         switch format {
-        case .safetensors: try ModelFingerprint.compute(ModelDirectory(path: path))
+        case .safetensors, .compressedTensors: try ModelFingerprint.compute(ModelDirectory(path: path))
         case .gguf: try FileDigest.sha256(path: path)
         }
     }

@@ -1,6 +1,7 @@
 import Foundation
 import QuantGateFormats
 import QuantGateModel
+import QuantGateQuantize
 import QuantGateReport
 import QuantGateTokenizer
 
@@ -14,6 +15,9 @@ import QuantGateTokenizer
 ///   tensor llama.cpp keeps in float (norms, 1-D tensors) is not.
 /// - `finite-values`: every weight (after dequantization, so every block scale) is finite.
 /// - `non-constant`: no weight tensor is all zeros or one repeated value.
+/// - `quantized-tensors` (FP8): every Linear outside `ignore` is stored as E4M3, and the ignored
+///   ones, embeddings and norms are not.
+/// - `scales` (FP8): every `weight_scale` and `input_scale` is finite and positive.
 /// - `size-band` (GGUF): tensor bytes within ±10 % of what the declared file type implies for these
 ///   shapes (a mislabelled or truncated-then-padded file shows up here).
 public enum StructuralChecks {
@@ -23,6 +27,9 @@ public enum StructuralChecks {
         if let gguf = candidate.gguf {
             checks.append(quantizedTensors(gguf))
             checks.append(sizeBand(gguf, configuration: candidate.configuration))
+        }
+        if let fp8 = candidate.fp8 {
+            checks += [fp8QuantizedTensors(fp8), fp8Scales(fp8)]
         }
         checks += values(candidate)
         return checks
@@ -104,6 +111,34 @@ public enum StructuralChecks {
         return StructuralCheck(name: "size-band", passed: abs(ratio - 1) <= 0.10,
                                detail: String(format: "%.3f bits per weight, %.1f %% of what %@ implies for these shapes (band ±10 %%)",
                                               bpw, 100 * ratio, type.rawValue))
+    }
+
+    static func fp8QuantizedTensors(_ checkpoint: FP8Checkpoint) -> StructuralCheck {
+        var problems: [String] = []
+        var quantized = 0
+        for tensor in checkpoint.checkpoint.tensors where FP8Exporter.isLinearWeight(tensor) {
+            let module = String(tensor.name.dropLast(".weight".count))
+            let ignored = checkpoint.config.ignores(module: module)
+            if tensor.dtype == .float8E4M3 { quantized += 1 }
+            if !ignored && tensor.dtype != .float8E4M3 { problems.append("\(tensor.name) is \(tensor.dtype.rawValue), expected F8_E4M3") }
+        }
+        return StructuralCheck(name: "quantized-tensors", passed: problems.isEmpty && quantized > 0,
+                               detail: problems.isEmpty ? (quantized > 0 ? "\(quantized) Linears in E4M3; ignored: \(checkpoint.config.ignore.joined(separator: ", "))" : "no FP8 tensor")
+                                   : problems.prefix(3).joined(separator: "; ") + (problems.count > 3 ? "; … \(problems.count) in all" : ""))
+    }
+
+    static func fp8Scales(_ checkpoint: FP8Checkpoint) -> StructuralCheck {
+        var bad: [String] = []
+        for module in checkpoint.quantizedModules {
+            let weightScales = (try? checkpoint.weightScales(module: module)) ?? [.nan]
+            if !weightScales.allSatisfy({ $0.isFinite && $0 > 0 }) { bad.append(module + ".weight_scale") }
+            if case let input?? = try? checkpoint.inputScale(module: module), !(input.isFinite && input > 0) {
+                bad.append(module + ".input_scale")
+            }
+        }
+        return StructuralCheck(name: "scales", passed: bad.isEmpty,
+                               detail: bad.isEmpty ? "every scale of \(checkpoint.quantizedModules.count) modules finite and positive"
+                                   : "zero, negative or non-finite scale in " + bad.prefix(3).joined(separator: ", ") + (bad.count > 3 ? " … (\(bad.count))" : ""))
     }
 
     static func declaredFileType(_ file: GGUFFile) -> GGUFFileType? {

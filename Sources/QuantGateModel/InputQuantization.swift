@@ -1,3 +1,4 @@
+import CKernels
 import QuantGateTensors
 
 /// How a runtime rounds a Linear's input before the product, so that an artefact is judged as its
@@ -13,6 +14,12 @@ public enum InputQuantization: Sendable, Equatable {
     case q8_0
     /// ggml's `quantize_row_q8_K`: d = −max / 127 (max: the value of largest magnitude), q = min(127, round(x / d)).
     case q8K
+    /// An FP8 GEMM's input with a static per-tensor scale (vLLM's `static_scaled_fp8_quant`):
+    /// e4m3(clamp(x · (1/scale), ±448)) · scale.
+    case fp8E4M3(scale: Float)
+    /// An FP8 GEMM's input scaled per token (vLLM's `dynamic_per_token_scaled_fp8_quant`): each row's
+    /// scale is max(max|x| / 448, 1/(448·512)), then as ``fp8E4M3(scale:)``.
+    case fp8E4M3PerToken
 
     /// `x` with every row rounded as the runtime rounds it. Rows whose length is not a multiple of
     /// the block size are returned unchanged (a runtime would not have used this type for them).
@@ -32,6 +39,18 @@ public enum InputQuantization: Sendable, Equatable {
             guard x.columns % 256 == 0 else { return x }
             y.values.withUnsafeMutableBufferPointer { v in
                 for start in stride(from: 0, to: v.count, by: 256) { Self.q8KBlock(v.baseAddress! + start) }
+            }
+        case .fp8E4M3(let scale):
+            y.values.withUnsafeMutableBufferPointer { v in qg_fp8_e4m3_fake_quant(v.baseAddress, 1 / scale, scale, Int64(v.count)) }
+        case .fp8E4M3PerToken:
+            guard x.columns > 0 else { return x }
+            y.values.withUnsafeMutableBufferPointer { v in
+                for start in stride(from: 0, to: v.count, by: x.columns) {
+                    var nonFinite: Int64 = -1
+                    let amax = qg_absmax_f32(v.baseAddress! + start, Int64(x.columns), &nonFinite)
+                    let scale = max(amax / 448, 1 / (448 * 512))
+                    qg_fp8_e4m3_fake_quant(v.baseAddress! + start, 1 / scale, scale, Int64(x.columns))
+                }
             }
         }
         return y

@@ -23,6 +23,9 @@ public struct PendingTensor: Sendable {
     }
 
     var byteCount: Int { shape.reduce(dtype.byteSize, *) }
+
+    /// Runs the producer: the tensor's bytes.
+    public func bytes() throws -> [UInt8] { try produce() }
 }
 
 /// Writes safetensors files byte-identical to the Python `safetensors` package's for the same

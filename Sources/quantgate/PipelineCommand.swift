@@ -12,7 +12,7 @@ struct PipelineCommand: ParsableCommand {
         abstract: "Quantize for each target, score every artefact against the checkpoint, and gate each target.",
         discussion: """
             One run does what a CI stage needs: for each --targets entry, the target's default artefact (or \
-            --format) is written under OUT/artefacts (targets that share an artefact share one file), the \
+            --format, for the targets that run it: GGUF for the CPUs, FP8 for Hopper and Ada) is written under OUT/artefacts (targets that share an artefact share one file), the \
             calibration cache OUT/calibration.h5 and the baseline pass OUT/baseline.h5 are shared, every \
             artefact is scored by one evaluator run, and each target's gate is applied. OUT/report holds \
             report.json, junit.xml, summary.md and, when every artefact passed, manifest.json.
@@ -22,11 +22,13 @@ struct PipelineCommand: ParsableCommand {
     @Argument(help: "The checkpoint: a model directory (config.json, safetensors weights, tokenizer.json).")
     var model: String
 
-    @Option(help: "Comma-separated hardware targets (cpu, x86, arm64, apple-m; the GPU targets arrive with their formats).")
+    @Option(help: "Comma-separated hardware targets: cpu, x86, arm64, apple-m (GGUF); h100, h200, gh200, h20 (FP8).")
     var targets = "cpu"
 
-    @Option(help: "Artefact format for the GGUF targets, e.g. gguf:Q8_0 (default: the target's, Q4_K_M).")
+    @Option(help: "Artefact format, for every target that runs it: \(ArtefactChoice.formatHelp) (default: each target's own).")
     var format: String?
+
+    @OptionGroup(title: "FP8") var fp8: FP8Options
 
     @OptionGroup var calibrationData: CalibrationDataOptions
 
@@ -55,18 +57,17 @@ struct PipelineCommand: ParsableCommand {
         _ = try resolvedTargets()
     }
 
-    /// Each requested target with the GGUF file type it gets.
-    func resolvedTargets() throws -> [(name: String, type: GGUFFileType)] {
+    /// Each requested target with the artefact it gets: `--format` where the target runs it, else its default.
+    func resolvedTargets() throws -> [(name: String, artefact: ArtefactChoice)] {
         let names = targets.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         guard !names.isEmpty else { throw ValidationError("--targets needs at least one target") }
+        let formatKind: ArtefactKind? = format.map { $0.lowercased() == "fp8" ? .fp8 : .gguf }
         return try names.map { name in
-            guard let target = HardwareTarget.named(name) else {
-                throw ValidationError("--targets: unknown target \(name) (known: \(HardwareTarget.allNames.joined(separator: ", ")))")
+            let target = HardwareTarget.named(name)
+            let runsFormat = formatKind.map { kind in target.map { $0.artefact == kind || $0.alsoRuns.contains(kind) } ?? false } ?? false
+            do { return (name, try ArtefactChoice(target: name, format: runsFormat ? format : nil)) } catch let error as ValidationError {
+                throw ValidationError("--targets: \(error.message)")
             }
-            guard target.artefact == .gguf else {
-                throw ValidationError("--targets: \(name) needs the \(target.artefact.rawValue) artefact, which this version does not write yet")
-            }
-            return (name, try GGUFFileType(formatFlag: format))
         }
     }
 
@@ -84,24 +85,33 @@ struct PipelineCommand: ParsableCommand {
 
         // One artefact per distinct format; every target that asks for it is gated on it.
         let modelName = URL(fileURLWithPath: model).lastPathComponent
-        var paths: [GGUFFileType: String] = [:]
-        for (target, type) in resolved where paths[type] == nil {
-            let path = artefacts.appendingPathComponent("\(modelName)-\(type.rawValue).gguf").path
-            display.log("quantize \(modelName) → \(type.rawValue) for \(target)")
-            let job = GGUFQuantizeJob(model: model, fileType: type, target: target, calibrationData: calibrationData,
-                                      calibrationCache: root.appendingPathComponent("calibration.h5").path,
-                                      imatrix: nil, useImportance: true, saveImatrix: nil, quiet: quiet)
-            _ = try job.run(out: path)
-            paths[type] = path
+        let calibrationCache = root.appendingPathComponent("calibration.h5").path
+        var paths: [ArtefactChoice: String] = [:]
+        for (target, artefact) in resolved where paths[artefact] == nil {
+            display.log("quantize \(modelName) → \(artefact) for \(target)")
+            switch artefact {
+            case .gguf(let type):
+                let path = artefacts.appendingPathComponent("\(modelName)-\(type.rawValue).gguf").path
+                let job = GGUFQuantizeJob(model: model, fileType: type, target: target, calibrationData: calibrationData,
+                                          calibrationCache: calibrationCache, imatrix: nil, useImportance: true, saveImatrix: nil, quiet: quiet)
+                _ = try job.run(out: path)
+                paths[artefact] = path
+            case .fp8:
+                let path = artefacts.appendingPathComponent("\(modelName)-\(fp8.scheme.tag)").path
+                let job = FP8QuantizeJob(model: model, options: fp8, target: target, calibrationData: calibrationData,
+                                         calibrationCache: calibrationCache, replace: true, quiet: quiet)
+                _ = try job.run(out: path)
+                paths[artefact] = path
+            }
         }
-        let ordered = resolved.map(\.type).reduce(into: [GGUFFileType]()) { if !$0.contains($1) { $0.append($1) } }
+        let ordered = resolved.map(\.artefact).reduce(into: [ArtefactChoice]()) { if !$0.contains($1) { $0.append($1) } }
         var report = try Assessor(plan: plan, log: display.log, progress: display.progress)
             .run(baselinePath: model, candidates: ordered.map { CandidateRequest(path: paths[$0]!) })
         display.finish()
         // The report lists each (artefact, target) pair: one measurement, gated once per target.
         let measured = Dictionary(uniqueKeysWithValues: zip(ordered, report.candidates))
-        report.candidates = resolved.map { target, type in
-            var candidate = measured[type]!
+        report.candidates = resolved.map { target, artefact in
+            var candidate = measured[artefact]!
             candidate.target = target
             return candidate
         }

@@ -3,14 +3,20 @@ import Foundation
 import QuantGateFormats
 import QuantGateQuantize
 
-/// `quantgate quantize MODEL --target cpu --out model.gguf`.
+/// `quantgate quantize MODEL --target cpu --out model.gguf`, `… --target h100 --out model-fp8/`.
 struct QuantizeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "quantize",
         abstract: "Quantize a checkpoint into the artefact a hardware target runs.",
         discussion: """
-            Targets: cpu, x86, arm64, apple-m → GGUF for llama.cpp and Ollama (default mixture Q4_K_M). \
-            The GPU targets arrive with their formats.
+            Targets: cpu, x86, arm64, apple-m → GGUF for llama.cpp and Ollama (default mixture Q4_K_M); \
+            h100, h200, gh200, h20 → FP8 E4M3 W8A8 in the compressed-tensors layout vLLM and transformers load \
+            (also for the Ada targets with --format fp8). The AWQ and GPTQ targets arrive with their formats.
+            FP8: weights get one scale per output row (--weight-scales channel, default) or per tensor; each \
+            Linear's input gets a static scale from the max |x| seen on the calibration data (--activations \
+            static, default) or a per-token scale at run time (dynamic). lm_head, embeddings, norms, MoE routers \
+            and --ignore matches stay in the source dtype. The output is a model directory (OUT), written as \
+            OUT.partial and renamed when complete; an existing OUT needs --force.
             --format gguf:MIXTURE picks llama.cpp's mixture by its llama-quantize name: Q2_K, Q3_K_S, Q3_K_M, \
             Q3_K_L, Q4_K_S, Q4_K_M, Q5_K_S, Q5_K_M, Q6_K, Q8_0, Q4_0, F16, BF16, F32. Which tensor gets which \
             type follows llama-quantize's rules exactly.
@@ -24,11 +30,13 @@ struct QuantizeCommand: ParsableCommand {
     @Argument(help: "A model directory (config.json, safetensors weights, tokenizer.json).")
     var model: String
 
-    @Option(help: "Hardware target: cpu, x86, arm64, apple-m.")
+    @Option(help: "Hardware target: cpu, x86, arm64, apple-m (GGUF); h100, h200, gh200, h20 (FP8).")
     var target = "cpu"
 
-    @Option(help: "Artefact format, e.g. gguf:Q4_K_M (default for the target).")
+    @Option(help: "Artefact format: \(ArtefactChoice.formatHelp) (default: the target's).")
     var format: String?
+
+    @OptionGroup(title: "FP8") var fp8: FP8Options
 
     @OptionGroup var calibrationData: CalibrationDataOptions
 
@@ -44,8 +52,11 @@ struct QuantizeCommand: ParsableCommand {
     @Option(name: .customLong("save-imatrix"), help: "Also write the importance matrix in llama.cpp's GGUF imatrix form.")
     var saveImatrix: String?
 
-    @Option(help: "The artefact to write.")
+    @Option(help: "The artefact to write: a .gguf file, or a model directory for FP8.")
     var out: String
+
+    @Flag(help: "Replace an existing FP8 output directory.")
+    var force = false
 
     @Flag(help: "Print a JSON summary on stdout.")
     var json = false
@@ -54,30 +65,56 @@ struct QuantizeCommand: ParsableCommand {
     var quiet = false
 
     func validate() throws {
-        guard ["cpu", "x86", "arm64", "apple-m"].contains(target) else {
-            throw ValidationError("--target \(target): only the CPU targets (cpu, x86, arm64, apple-m) are available so far")
-        }
-        _ = try fileType()
+        _ = try choice()
         guard !(noImatrix && imatrix != nil) else { throw ValidationError("--imatrix and --no-imatrix exclude each other") }
     }
 
-    func fileType() throws -> GGUFFileType { try GGUFFileType(formatFlag: format) }
+    func choice() throws -> ArtefactChoice {
+        do { return try ArtefactChoice(target: target, format: format) } catch let error as ValidationError {
+            throw ValidationError("--target \(target): \(error.message)")
+        }
+    }
 
     func run() throws {
         guard FileManager.default.fileExists(atPath: model) else {
             throw InputError(description: "\(model): no such file or directory")
         }
-        let type = try fileType()
+        let parent = URL(fileURLWithPath: out).deletingLastPathComponent()
+        try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true)
+        switch try choice() {
+        case .gguf(let type): try runGGUF(type)
+        case .fp8: try runFP8()
+        }
+    }
+
+    private func printJSON<T: Encodable>(_ value: T) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        print(String(decoding: try encoder.encode(value), as: UTF8.self))
+    }
+
+    private func runFP8() throws {
+        let job = FP8QuantizeJob(model: model, options: fp8, target: target, calibrationData: calibrationData,
+                                 calibrationCache: calibration ?? out + ".calibration.h5", replace: force, quiet: quiet)
+        let summary = try job.run(out: out)
+        if json { return try printJSON(summary) }
+        print("module                                   shape          weight scale range      input scale")
+        for m in summary.modules {
+            print(m.name.padding(toLength: 41, withPad: " ", startingAt: 0)
+                + "\(m.shape)".padding(toLength: 15, withPad: " ", startingAt: 0)
+                + String(format: "%.3e … %.3e   %@", m.minScale, m.maxScale, m.inputScale.map { String(format: "%.4e", $0) } ?? "per token"))
+        }
+        print(String(format: "wrote %@: %@, %d Linears in E4M3, ignored %@; %.2f MiB (source %.2f MiB), %.1f s",
+                     out, summary.scheme, summary.modules.count, summary.ignored.joined(separator: ", "),
+                     Double(summary.bytes) / 1_048_576, Double(summary.sourceBytes) / 1_048_576, summary.seconds))
+    }
+
+    private func runGGUF(_ type: GGUFFileType) throws {
         let job = GGUFQuantizeJob(model: model, fileType: type, target: target, calibrationData: calibrationData,
                                   calibrationCache: calibration ?? out + ".calibration.h5", imatrix: imatrix,
                                   useImportance: !noImatrix, saveImatrix: saveImatrix, quiet: quiet)
         let (summary, importance) = try job.run(out: out)
-        if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(summary), as: UTF8.self))
-            return
-        }
+        if json { return try printJSON(summary) }
         print("tensor                          shape              type   bytes   imatrix")
         for t in summary.tensors {
             print(t.name.padding(toLength: 32, withPad: " ", startingAt: 0)

@@ -119,7 +119,33 @@ struct GateCommandsTests {
 
         let unknown = try CLI.run(["pipeline", model, "--targets", "cpu,tpu9", "--out", out.path])
         #expect(unknown.status == 2 && unknown.stderr.contains("tpu9"))
-        let gpu = try CLI.run(["pipeline", model, "--targets", "h100", "--out", out.path])
-        #expect(gpu.status == 2 && gpu.stderr.contains("fp8"), "\(gpu.stderr)")
+        let gpu = try CLI.run(["pipeline", model, "--targets", "a100", "--out", out.path])
+        #expect(gpu.status == 2 && gpu.stderr.contains("gptq"), "\(gpu.stderr)")
+        let ada = try CLI.run(["pipeline", model, "--targets", "l40s", "--out", out.path])
+        #expect(ada.status == 2 && ada.stderr.contains("--format fp8"), "\(ada.stderr)")
+    }
+
+    @Test("pipeline --targets h100,l40s --format fp8 writes one FP8 compressed-tensors directory that passes both gates")
+    func pipelineFP8() throws {
+        let directory = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let out = directory.appendingPathComponent("out")
+        let settings = try Self.smallSettings(in: directory)
+        let text = directory.appendingPathComponent("text.txt").path
+        let result = try CLI.run(["pipeline", model, "--targets", "h100,l40s", "--format", "fp8", "--data", text, "--samples", "4",
+                                  "--seq-len", "128", "--eval-text", text, "--out", out.path] + settings)
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+        let artefacts = try FileManager.default.contentsOfDirectory(atPath: out.appendingPathComponent("artefacts").path).sorted()
+        #expect(artefacts == ["bard-5m-FP8-CH-STATIC"], "one FP8 artefact, gated for Hopper and (with --format fp8) Ada")
+        let report = try #require(try JSONSerialization.jsonObject(
+            with: Data(contentsOf: out.appendingPathComponent("report/report.json"))) as? [String: Any])
+        let candidates = try #require(report["candidates"] as? [[String: Any]])
+        #expect(candidates.compactMap { $0["target"] as? String } == ["h100", "l40s"])
+        #expect(candidates.first?["format"] as? String == "compressed-tensors")
+        let checks = (candidates.first?["structural"] as? [[String: Any]])?.compactMap { $0["name"] as? String } ?? []
+        #expect(checks.contains("quantized-tensors") && checks.contains("scales"), "\(checks)")
+        let config = try String(contentsOfFile: out.appendingPathComponent("artefacts/bard-5m-FP8-CH-STATIC/config.json").path, encoding: .utf8)
+        #expect(config.contains("\"quant_method\": \"compressed-tensors\""))
+        #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("report/manifest.json").path))
     }
 }

@@ -40,8 +40,12 @@ struct QuantizeCommandTests {
     @Test("bad targets, formats and files are usage errors")
     func badInput() throws {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("never-written.gguf").path
-        let target = try CLI.run(["quantize", model, "--target", "h100", "--out", out])
-        #expect(target.status == 2 && target.stderr.contains("only the CPU targets"))
+        let target = try CLI.run(["quantize", model, "--target", "a100", "--out", out])
+        #expect(target.status == 2 && target.stderr.contains("gptq"), "\(target.stderr)")
+        let mismatch = try CLI.run(["quantize", model, "--target", "h100", "--format", "gguf:Q8_0", "--out", out])
+        #expect(mismatch.status == 2 && mismatch.stderr.contains("runs fp8"), "\(mismatch.stderr)")
+        let shard = try CLI.run(["quantize", model, "--target", "h100", "--max-shard-size", "lots", "--out", out])
+        #expect(shard.status == 2 && shard.stderr.contains("--max-shard-size"), "\(shard.stderr)")
         let format = try CLI.run(["quantize", model, "--format", "gguf:Q9_X", "--out", out])
         #expect(format.status == 2 && format.stderr.contains("expected gguf:MIXTURE"))
         let notGGUF = try CLI.run(["inspect", Fixtures.golden("numerics_encode.json").path.replacingOccurrences(of: ".json", with: ".gguf")])

@@ -23,25 +23,16 @@ struct GGUFQuantizeJob {
 
     /// Writes the artefact to `out`; returns the export summary and the importance source, if any.
     func run(out: String) throws -> (GGUFExportSummary, ImportanceMatrix?) {
-        let directory = try ModelDirectory(path: model)
-        let check = directory.check()
-        guard check.passed else {
-            let first = check.missing.first.map { "missing \($0.name)" } ?? check.wrongShape.first.map { "\($0.name) has shape \($0.actual), expected \($0.expected)" }
-                ?? check.unexpected.first.map { "unexpected tensor \($0.name)" } ?? "mismatch"
-            throw InputError(description: "\(model): the weights do not match config.json (\(first)); see quantgate inspect")
-        }
+        let directory = try checkedModelDirectory(model)
         var importance: ImportanceMatrix?
         var provenance: [(key: String, value: GGUFValue)] = [("quantgate.target", .string(target))]
         if let imatrix {
             importance = try ImportanceMatrix(llamaCppFile: imatrix)
         } else if useImportance && fileType.usesImportance {
-            let (matrix, key) = try calibrate(directory)
-            importance = matrix
-            provenance += [
-                ("quantgate.calibration.data_hash", .string(key.dataHash)),
-                ("quantgate.calibration.settings", .string("data=\(calibrationData.recordedNames.joined(separator: ",")) "
-                                 + "samples=\(calibrationData.samples) seq_len=\(calibrationData.seqLen) seed=\(calibrationData.seed)")),
-            ]
+            let statistics = CalibrationStatistics(model: model, calibrationData: calibrationData, cachePath: calibrationCache, quiet: quiet)
+            let (file, key) = try statistics.obtain(directory)
+            importance = try ImportanceMatrix(statistics: file, configuration: directory.configuration)
+            provenance += statistics.provenance(key).map { ($0.key, .string($0.value)) }
         }
         if let saveImatrix, let importance {
             try importance.writeLlamaCppFile(to: saveImatrix, datasets: calibrationData.recordedNames, chunkSize: calibrationData.seqLen)
@@ -53,22 +44,6 @@ struct GGUFQuantizeJob {
         }
         progress.finish()
         return (summary, importance)
-    }
-
-    /// The importance matrix from the calibration cache (computed when absent or stale).
-    private func calibrate(_ directory: ModelDirectory) throws -> (ImportanceMatrix, CalibrationKey) {
-        let c = directory.configuration
-        let tokenizer = try Tokenizer(directory: model)
-        let set = try calibrationData.load(tokenizer: tokenizer, vocabularySize: c.vocabSize)
-        for note in set.diagnostics.notes where !quiet { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
-        let key = CalibrationKey(modelHash: try ModelFingerprint.compute(directory), set: set, hessian: false)
-        let calibrator = Calibrator(model: try LlamaModel(directory: directory), collectHessian: false)
-        let line = CalibrationProgressLine(enabled: !quiet)
-        let (file, status) = try CalibrationCache.obtain(path: calibrationCache, key: key, set: set, calibrator: calibrator,
-                                                         progress: line.update)
-        line.finish()
-        if !quiet { FileHandle.standardError.write(Data("calibration cache \(calibrationCache): \(status)\n".utf8)) }
-        return (try ImportanceMatrix(statistics: file, configuration: c), key)
     }
 }
 

@@ -1,0 +1,21 @@
+/// What can be wrong with a compressed-tensors checkpoint or its `quantization_config`; every case
+/// names the file and the field or tensor at fault.
+public enum CompressedTensorsError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// `config.json` is missing, unreadable or not a JSON object.
+    case unreadableConfig(file: String, reason: String)
+    /// A `quantization_config` field is absent or has a value this reader does not accept.
+    case invalidConfig(file: String, field: String, reason: String)
+    /// A tensor is missing, or has the wrong dtype or shape for the declared scheme.
+    case invalidTensor(file: String, tensor: String, reason: String)
+    /// The output could not be written.
+    case writeFailed(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .unreadableConfig(let file, let reason): "\(file): \(reason)"
+        case .invalidConfig(let file, let field, let reason): "\(file): quantization_config.\(field): \(reason)"
+        case .invalidTensor(let file, let tensor, let reason): "\(file): tensor \(tensor): \(reason)"
+        case .writeFailed(let path, let reason): "\(path): \(reason)"
+        }
+    }
+}

@@ -1,0 +1,105 @@
+import QuantGateTensors
+
+/// The `quantization_config` of an FP8 compressed-tensors checkpoint, in the form llm-compressor
+/// writes (`ModelCompressor.update_config`): one config group targeting `Linear`, format
+/// `float-quantized`, status `compressed`, and the modules left unquantized in `ignore`.
+///
+/// Written keys are limited to those every compressed-tensors release since 0.11 accepts (its
+/// `QuantizationArgs` forbid unknown keys), so vLLM and transformers of that age load the file.
+public struct FP8QuantizationConfig: Sendable, Equatable {
+    public var scheme: FP8Scheme
+    /// Module names (or `re:` patterns) left in the source dtype.
+    public var ignore: [String]
+
+    /// The compressed-tensors release whose output layout this matches (Tools/interop_fp8.py checks it).
+    public static let declaredVersion = "0.19.0"
+
+    public init(scheme: FP8Scheme, ignore: [String]) {
+        self.scheme = scheme
+        self.ignore = ignore
+    }
+
+    /// The JSON object for `config.json`'s `quantization_config`.
+    public var json: JSONValue {
+        func args(strategy: String, dynamic: Bool) -> JSONValue {
+            .object([
+                "num_bits": .number(8), "type": .string("float"), "symmetric": .bool(true), "strategy": .string(strategy),
+                "dynamic": .bool(dynamic), "group_size": .null, "block_structure": .null, "actorder": .null,
+                "observer": dynamic ? .null : .string("minmax"), "observer_kwargs": .object([:]),
+            ])
+        }
+        let weights = args(strategy: scheme.weights.rawValue, dynamic: false)
+        let inputs = scheme.activations == .static ? args(strategy: "tensor", dynamic: false) : args(strategy: "token", dynamic: true)
+        return .object([
+            "quant_method": .string("compressed-tensors"),
+            "format": .string("float-quantized"),
+            "quantization_status": .string("compressed"),
+            "version": .string(Self.declaredVersion),
+            "global_compression_ratio": .null,
+            "kv_cache_scheme": .null,
+            "sparsity_config": .object([:]),
+            "transform_config": .object([:]),
+            "ignore": .array(ignore.map { .string($0) }),
+            "config_groups": .object([
+                "group_0": .object([
+                    "targets": .array([.string("Linear")]),
+                    "format": .string("float-quantized"),
+                    "weights": weights,
+                    "input_activations": inputs,
+                    "output_activations": .null,
+                ]),
+            ]),
+        ])
+    }
+
+    /// Reads and validates a `quantization_config` object.
+    /// - Throws: ``CompressedTensorsError/invalidConfig(file:field:reason:)`` naming the field: another
+    ///   method or format, several groups, a group that does not target `Linear`, weights or inputs that
+    ///   are not symmetric float 8-bit with a supported strategy.
+    public init(json: JSONValue, file: String) throws(CompressedTensorsError) {
+        func fail(_ field: String, _ reason: String) -> CompressedTensorsError { .invalidConfig(file: file, field: field, reason: reason) }
+        guard json["quant_method"]?.string == "compressed-tensors" else {
+            throw fail("quant_method", "is \(json["quant_method"].map { "\($0)" } ?? "absent"), expected compressed-tensors")
+        }
+        guard let format = json["format"]?.string, format == "float-quantized" else {
+            throw fail("format", "is \(json["format"]?.string ?? "absent"); this reader handles float-quantized (FP8 W8A8)")
+        }
+        guard let groups = json["config_groups"]?.object, groups.count == 1, let (name, group) = groups.first else {
+            throw fail("config_groups", "expected exactly one group")
+        }
+        guard let targets = group["targets"]?.array?.compactMap(\.string), targets == ["Linear"] else {
+            throw fail("config_groups.\(name).targets", "expected [\"Linear\"]")
+        }
+        func float8(_ key: String) throws(CompressedTensorsError) -> (strategy: String, dynamic: Bool) {
+            let field = "config_groups.\(name).\(key)"
+            guard let args = group[key] else { throw fail(field, "is absent (weight-only FP8 is not supported)") }
+            guard args["type"]?.string == "float", args["num_bits"]?.int == 8 else { throw fail(field, "is not float 8-bit") }
+            guard args["symmetric"] == .bool(true) else { throw fail("\(field).symmetric", "must be true for FP8") }
+            guard let strategy = args["strategy"]?.string else { throw fail("\(field).strategy", "is absent") }
+            return (strategy, args["dynamic"] == .bool(true))
+        }
+        let weights = try float8("weights")
+        guard let weightScales = FP8Scheme.WeightScales(rawValue: weights.strategy), !weights.dynamic else {
+            throw fail("config_groups.\(name).weights.strategy", "is \(weights.strategy)\(weights.dynamic ? " (dynamic)" : ""); expected static channel or tensor")
+        }
+        let inputs = try float8("input_activations")
+        let activations: FP8Scheme.Activations
+        switch (inputs.strategy, inputs.dynamic) {
+        case ("tensor", false): activations = .static
+        case ("token", true): activations = .dynamic
+        default: throw fail("config_groups.\(name).input_activations.strategy", "is \(inputs.strategy) with dynamic \(inputs.dynamic); expected static tensor or dynamic token")
+        }
+        scheme = FP8Scheme(weights: weightScales, activations: activations)
+        ignore = json["ignore"]?.array?.compactMap(\.string) ?? []
+    }
+
+    /// Whether module `name` (a tensor name without `.weight`) is in the ignore list: an exact name, or
+    /// an `re:` pattern that matches the whole name, as vLLM and compressed-tensors match them.
+    public func ignores(module name: String) -> Bool {
+        ignore.contains { entry in
+            guard entry.hasPrefix("re:") else { return entry == name }
+            guard let pattern = try? Regex(String(entry.dropFirst(3))) else { return false }
+            return (try? pattern.wholeMatch(in: name)) != nil
+        }
+    }
+}

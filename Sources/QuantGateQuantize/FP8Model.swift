@@ -1,0 +1,69 @@
+import Foundation
+import QuantGateFormats
+import QuantGateModel
+import QuantGateTokenizer
+
+/// An FP8 compressed-tensors directory seen as the model vLLM runs on Hopper: weights dequantized
+/// from their E4M3 codes and scales, and every quantized Linear's input rounded to E4M3 with the
+/// scale the runtime uses, so the evaluator judges the W8A8 product the hardware computes.
+public struct FP8Model: Sendable {
+    public let checkpoint: FP8Checkpoint
+    public let configuration: LlamaConfiguration
+    public let weights: FP8WeightSource
+    public let tokenizer: Tokenizer
+
+    /// Opens `directory`.
+    /// - Throws: ``CompressedTensorsError``, ``ModelError`` or the tokenizer's error, naming the file.
+    public init(directory: String) throws {
+        checkpoint = try FP8Checkpoint(directory: directory)
+        configuration = try LlamaConfiguration(contentsOf: URL(fileURLWithPath: directory).appendingPathComponent("config.json").path)
+        weights = try FP8WeightSource(checkpoint: checkpoint)
+        tokenizer = try Tokenizer(directory: directory)
+    }
+}
+
+/// Weights of an FP8 checkpoint by tensor name, with the activation rounding of each product.
+///
+/// vLLM fuses q/k/v and gate/up into one GEMM each and, with static scales, quantizes that GEMM's
+/// input with the largest of the members' `input_scale`s; this source gives each member that shared scale.
+public struct FP8WeightSource: WeightSource {
+    public let checkpoint: FP8Checkpoint
+    private let inputScales: [String: Float]
+
+    init(checkpoint: FP8Checkpoint) throws {
+        self.checkpoint = checkpoint
+        var scales: [String: Float] = [:]
+        for module in checkpoint.quantizedModules {
+            if let scale = try checkpoint.inputScale(module: module) { scales[module] = scale }
+        }
+        var fused = scales
+        for module in scales.keys {
+            let group = Self.fusedGroup(of: module).filter { scales[$0] != nil }
+            fused[module] = group.compactMap { scales[$0] }.max()
+        }
+        inputScales = fused
+    }
+
+    public func weight(_ name: String) throws -> (shape: [Int], values: [Float]) {
+        try checkpoint.floats(name)
+    }
+
+    public func inputQuantization(forWeight name: String) -> InputQuantization? {
+        guard checkpoint.isQuantized(weight: name) else { return nil }
+        let module = String(name.dropLast(".weight".count))
+        switch checkpoint.config.scheme.activations {
+        case .dynamic: return .fp8E4M3PerToken
+        case .static: return inputScales[module].map { .fp8E4M3(scale: $0) }
+        }
+    }
+
+    /// The modules vLLM runs as one GEMM with `module` (itself included).
+    static func fusedGroup(of module: String) -> [String] {
+        guard let dot = module.lastIndex(of: ".") else { return [module] }
+        let parent = module[..<dot], leaf = module[module.index(after: dot)...]
+        for group in [["q_proj", "k_proj", "v_proj"], ["gate_proj", "up_proj"]] where group.contains(String(leaf)) {
+            return group.map { "\(parent).\($0)" }
+        }
+        return [module]
+    }
+}

@@ -1,0 +1,101 @@
+import CKernels
+import QuantGateFormats
+import QuantGateTensors
+
+/// FP8 E4M3 quantization of one weight matrix and of activation maxima: `scale = amax / 448`, rounded
+/// to the dtype the scale is stored in; `code = e4m3(clamp(w / scale, ±448))`, rounded to nearest even.
+/// compressed-tensors, vLLM and ModelOpt compute the same scale; the stored scale is the one used to
+/// encode, so `code · scale` is exactly what a runtime multiplies.
+public enum FP8Quantizer {
+    /// The stored scale for a maximum magnitude `amax`.
+    ///
+    /// A zero `amax` (an all-zero row, or a Linear whose input never fired) gets scale 1, so the row stays
+    /// zero and nothing divides by zero; an `amax` whose scale rounds to zero in `storage` gets the
+    /// smallest positive scale `storage` holds (its values then saturate at ±448 · that scale).
+    /// - Returns: nil when the scale overflows `storage` (`amax` beyond 448 × its largest finite value).
+    public static func scale(amax: Float, storage: DType) -> Float? {
+        guard amax > 0 else { return 1 }
+        let stored = round(amax / FP8Scheme.maximum, to: storage)
+        guard stored.isFinite else { return nil }
+        return stored > 0 ? stored : smallestPositive(storage)
+    }
+
+    /// `value` rounded to the float dtype `storage` (f32, f16 or bf16) and back.
+    public static func round(_ value: Float, to storage: DType) -> Float {
+        Float32Conversion.encode([value], as: storage).withUnsafeBytes { Float32Conversion.decode($0, as: storage)[0] }
+    }
+
+    static func smallestPositive(_ storage: DType) -> Float {
+        switch storage {
+        case .float16: Float(Float16.leastNonzeroMagnitude)
+        case .bfloat16: Float(bitPattern: 1 << 16)
+        default: Float.leastNonzeroMagnitude
+        }
+    }
+
+    /// The largest |value| of `values`.
+    /// - Throws: ``FP8QuantizationError/nonFinite(tensor:index:value:)`` naming `tensor` and the first bad element.
+    public static func absoluteMaximum(_ values: UnsafeBufferPointer<Float>, tensor: String, offset: Int = 0) throws(FP8QuantizationError) -> Float {
+        var bad: Int64 = -1
+        let amax = qg_absmax_f32(values.baseAddress, Int64(values.count), &bad)
+        if bad >= 0 { throw .nonFinite(tensor: tensor, index: offset + Int(bad), value: values[Int(bad)]) }
+        return amax
+    }
+
+    /// The scales of a `[rows, columns]` weight: one per row (channel) or one for the matrix (tensor).
+    public static func weightScales(_ values: [Float], rows: Int, columns: Int, strategy: FP8Scheme.WeightScales,
+                                    storage: DType, tensor: String) throws(FP8QuantizationError) -> [Float] {
+        precondition(values.count == rows * columns, "values do not fill [rows, columns]")
+        var maxima: [Float] = []
+        try values.withUnsafeBufferPointer { (v) throws(FP8QuantizationError) in
+            for row in 0..<rows {
+                let slice = UnsafeBufferPointer(rebasing: v[(row * columns)..<((row + 1) * columns)])
+                maxima.append(try absoluteMaximum(slice, tensor: tensor, offset: row * columns))
+            }
+        }
+        let perScale = strategy == .channel ? maxima : [maxima.max() ?? 0]
+        return try perScale.map { (amax) throws(FP8QuantizationError) -> Float in
+            guard let scale = scale(amax: amax, storage: storage) else { throw .scaleOverflow(tensor: tensor, amax: amax, storage: storage) }
+            return scale
+        }
+    }
+
+    /// The E4M3 codes of a `[rows, columns]` weight under `scales` (one per row, or one).
+    public static func encode(_ values: [Float], rows: Int, columns: Int, scales: [Float]) -> [UInt8] {
+        precondition(scales.count == rows || scales.count == 1, "one scale per row, or one")
+        return [UInt8](unsafeUninitializedCapacity: rows * columns) { codes, initialized in
+            values.withUnsafeBufferPointer { v in
+                for row in 0..<rows {
+                    qg_fp8_e4m3_quantize(v.baseAddress! + row * columns, scales.count == 1 ? scales[0] : scales[row],
+                                         codes.baseAddress! + row * columns, Int64(columns))
+                }
+            }
+            initialized = rows * columns
+        }
+    }
+}
+
+/// Why a tensor cannot be quantized to FP8.
+public enum FP8QuantizationError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The tensor holds a NaN or an infinity (the source checkpoint is damaged).
+    case nonFinite(tensor: String, index: Int, value: Float)
+    /// The scale `amax / 448` does not fit the scale dtype.
+    case scaleOverflow(tensor: String, amax: Float, storage: DType)
+    /// The ignore list splits a group of Linears the runtime fuses into one (q/k/v, gate/up).
+    case splitFusedGroup(quantized: [String], ignored: [String])
+    /// The calibration statistics lack a Linear's input (static activation scales need it).
+    case missingActivationStatistics(module: String)
+
+    public var description: String {
+        switch self {
+        case .nonFinite(let tensor, let index, let value):
+            "tensor \(tensor): element \(index) is \(value); the checkpoint holds a non-finite weight, refusing to quantize"
+        case .scaleOverflow(let tensor, let amax, let storage):
+            "tensor \(tensor): max |w| = \(amax) gives a scale beyond the range of \(storage.rawValue)"
+        case .splitFusedGroup(let quantized, let ignored):
+            "--ignore splits a group vLLM fuses into one layer: \(ignored.joined(separator: ", ")) ignored but \(quantized.joined(separator: ", ")) quantized; ignore all of them or none"
+        case .missingActivationStatistics(let module):
+            "no calibration statistics for the input of \(module); static activation scales need them (or use --activations dynamic)"
+        }
+    }
+}

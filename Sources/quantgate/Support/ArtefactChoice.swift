@@ -1,0 +1,47 @@
+import ArgumentParser
+import QuantGateFormats
+import QuantGateQuantize
+
+/// The artefact a target gets: its default, or the one `--format` names when the target runs it.
+enum ArtefactChoice: Hashable, CustomStringConvertible {
+    case gguf(GGUFFileType)
+    case fp8
+
+    /// `--format` values: `gguf:MIXTURE` or `fp8`.
+    static let formatHelp = "gguf:MIXTURE (Q4_K_M, Q8_0, …) for the CPU targets; fp8 for Hopper (default) and Ada"
+
+    /// Resolves `format` (nil: the target's default) for `targetName`.
+    /// - Throws: a usage error for an unknown target, a format the target does not run, or a default
+    ///   artefact this version does not write yet.
+    init(target targetName: String, format: String?) throws {
+        guard let target = HardwareTarget.named(targetName) else {
+            throw ValidationError("unknown target \(targetName) (known: \(HardwareTarget.allNames.joined(separator: ", ")))")
+        }
+        let kind: ArtefactKind
+        if let format {
+            let lowered = format.lowercased()
+            kind = lowered == "fp8" ? .fp8 : lowered.hasPrefix("gguf:") ? .gguf : ArtefactKind(rawValue: lowered) ?? .gguf
+            guard kind == target.artefact || target.alsoRuns.contains(kind) else {
+                throw ValidationError("--format \(format): target \(targetName) runs \(([target.artefact] + target.alsoRuns).map(\.rawValue).joined(separator: " or "))")
+            }
+        } else {
+            kind = target.artefact
+        }
+        switch kind {
+        case .gguf: self = .gguf(try GGUFFileType(formatFlag: format))
+        case .fp8:
+            guard format == nil || format?.lowercased() == "fp8" else { throw ValidationError("--format \(format!): expected fp8") }
+            self = .fp8
+        case .awq, .gptq:
+            throw ValidationError("target \(targetName) needs the \(kind.rawValue) artefact, which this version does not write yet"
+                                  + (target.alsoRuns.contains(.fp8) ? " (--format fp8 gives it an FP8 artefact)" : ""))
+        }
+    }
+
+    var description: String {
+        switch self {
+        case .gguf(let type): "GGUF \(type.rawValue)"
+        case .fp8: "FP8 (compressed-tensors)"
+        }
+    }
+}

@@ -1,0 +1,50 @@
+import Foundation
+import QuantGateCalibration
+import QuantGateModel
+import QuantGateTokenizer
+
+/// The calibration statistics of a checkpoint from the cache, computed when absent or stale: what
+/// the quantize jobs of every format start from (the pipeline's targets share one cache file).
+struct CalibrationStatistics {
+    var model: String
+    var calibrationData: CalibrationDataOptions
+    var cachePath: String
+    var quiet: Bool
+
+    /// The statistics file and its key.
+    func obtain(_ directory: ModelDirectory) throws -> (StatisticsFile, CalibrationKey) {
+        let c = directory.configuration
+        let tokenizer = try Tokenizer(directory: model)
+        let set = try calibrationData.load(tokenizer: tokenizer, vocabularySize: c.vocabSize)
+        for note in set.diagnostics.notes where !quiet { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
+        let key = CalibrationKey(modelHash: try ModelFingerprint.compute(directory), set: set, hessian: false)
+        let calibrator = Calibrator(model: try LlamaModel(directory: directory), collectHessian: false)
+        let line = CalibrationProgressLine(enabled: !quiet)
+        let (file, status) = try CalibrationCache.obtain(path: cachePath, key: key, set: set, calibrator: calibrator,
+                                                         progress: line.update)
+        line.finish()
+        if !quiet { FileHandle.standardError.write(Data("calibration cache \(cachePath): \(status)\n".utf8)) }
+        return (file, key)
+    }
+
+    /// The provenance a quantized artefact records about its calibration.
+    func provenance(_ key: CalibrationKey) -> [(key: String, value: String)] {
+        [
+            ("quantgate.calibration.data_hash", key.dataHash),
+            ("quantgate.calibration.settings", "data=\(calibrationData.recordedNames.joined(separator: ",")) "
+                + "samples=\(calibrationData.samples) seq_len=\(calibrationData.seqLen) seed=\(calibrationData.seed)"),
+        ]
+    }
+}
+
+/// A model directory whose tensors match its config.json, or an input error naming the first mismatch.
+func checkedModelDirectory(_ model: String) throws -> ModelDirectory {
+    let directory = try ModelDirectory(path: model)
+    let check = directory.check()
+    guard check.passed else {
+        let first = check.missing.first.map { "missing \($0.name)" } ?? check.wrongShape.first.map { "\($0.name) has shape \($0.actual), expected \($0.expected)" }
+            ?? check.unexpected.first.map { "unexpected tensor \($0.name)" } ?? "mismatch"
+        throw InputError(description: "\(model): the weights do not match config.json (\(first)); see quantgate inspect")
+    }
+    return directory
+}

@@ -1,0 +1,35 @@
+import Foundation
+import QuantGateFormats
+import QuantGateQuantize
+import QuantGateTensors
+
+/// Checkpoint → FP8 compressed-tensors directory, with static activation scales from the calibration
+/// cache: what `quantize` and `pipeline` both run for the FP8 targets.
+struct FP8QuantizeJob {
+    var model: String
+    var options: FP8Options
+    var target: String
+    var calibrationData: CalibrationDataOptions
+    var calibrationCache: String
+    var replace: Bool
+    var quiet: Bool
+
+    func run(out: String) throws -> FP8ExportSummary {
+        let directory = try checkedModelDirectory(model)
+        var metadata = ["quantgate.version": QuantGateVersion.string, "quantgate.target": target,
+                        "quantgate.scheme": options.scheme.tag]
+        var maxima: [String: Float] = [:]
+        if options.activations == .static {
+            let statistics = CalibrationStatistics(model: model, calibrationData: calibrationData, cachePath: calibrationCache, quiet: quiet)
+            let (file, key) = try statistics.obtain(directory)
+            maxima = try ActivationMaxima.from(statistics: file, configuration: directory.configuration)
+            for (key, value) in statistics.provenance(key) { metadata[key] = value }
+        }
+        let progress = Progress(enabled: !quiet, label: "quantize \(options.scheme.tag)")
+        let summary = try FP8Exporter.export(directory: directory, scheme: options.scheme, ignore: options.patterns,
+                                             activationMaxima: maxima, metadata: metadata, maxShardBytes: options.maxShardBytes,
+                                             to: out, replace: replace) { done, total, _ in progress.update(done, of: total) }
+        progress.finish()
+        return summary
+    }
+}
