@@ -21,15 +21,17 @@ public struct FP8QuantizationConfig: Sendable, Equatable {
 
     /// The JSON object for `config.json`'s `quantization_config`.
     public var json: JSONValue {
-        func args(strategy: String, dynamic: Bool) -> JSONValue {
+        func args(strategy: String, dynamic: Bool, observer: String?) -> JSONValue {
             .object([
                 "num_bits": .number(8), "type": .string("float"), "symmetric": .bool(true), "strategy": .string(strategy),
                 "dynamic": .bool(dynamic), "group_size": .null, "block_structure": .null, "actorder": .null,
-                "observer": dynamic ? .null : .string("minmax"), "observer_kwargs": .object([:]),
+                "observer": observer.map(JSONValue.string) ?? .null, "observer_kwargs": .object([:]),
             ])
         }
-        let weights = args(strategy: scheme.weights.rawValue, dynamic: false)
-        let inputs = scheme.activations == .static ? args(strategy: "tensor", dynamic: false) : args(strategy: "token", dynamic: true)
+        // Observers as llm-compressor 0.14 names them (informational: loaders do not read them).
+        let weights = args(strategy: scheme.weights.rawValue, dynamic: false, observer: "memoryless_minmax")
+        let inputs = scheme.activations == .static ? args(strategy: "tensor", dynamic: false, observer: "minmax")
+            : args(strategy: "token", dynamic: true, observer: nil)
         return .object([
             "quant_method": .string("compressed-tensors"),
             "format": .string("float-quantized"),

@@ -94,25 +94,28 @@ QG_AVX2 static inline __m256i encode_fp8(__m256 x, int mbits, int bias, uint32_t
     __m256i rebias = _mm256_set1_epi32((int)(((uint32_t)(bias - 127) << 23) + ((1u << (drop - 1)) - 1u)));
     __m256i normal = _mm256_srli_epi32(_mm256_add_epi32(_mm256_add_epi32(abs, rebias), odd), drop);
 
-    // Subnormal: significand >> (151 − bias − mbits − e), capped at 25 (beyond it the value is below
-    // half the smallest subnormal and rounds to 0), then round half to even on the dropped bits.
-    const __m256i one = _mm256_set1_epi32(1);
-    __m256i exponent = _mm256_max_epi32(_mm256_srli_epi32(abs, 23), one);  // f32 subnormals act as e = 1
-    __m256i significand = _mm256_and_si256(abs, _mm256_set1_epi32(0x7FFFFF));
-    significand = _mm256_or_si256(significand, _mm256_and_si256(
-        _mm256_cmpgt_epi32(_mm256_srli_epi32(abs, 23), _mm256_setzero_si256()), _mm256_set1_epi32(0x800000)));
-    __m256i shift = _mm256_min_epi32(_mm256_sub_epi32(_mm256_set1_epi32(151 - bias - mbits), exponent),
-                                     _mm256_set1_epi32(25));
-    __m256i truncated = _mm256_srlv_epi32(significand, shift);
-    __m256i rest = _mm256_and_si256(significand, _mm256_sub_epi32(_mm256_sllv_epi32(one, shift), one));
-    __m256i halfway = _mm256_sllv_epi32(one, _mm256_sub_epi32(shift, one));
-    __m256i up = _mm256_or_si256(_mm256_cmpgt_epi32(rest, halfway),
-                                 _mm256_and_si256(_mm256_cmpeq_epi32(rest, halfway),
-                                                  _mm256_cmpeq_epi32(_mm256_and_si256(truncated, one), one)));
-    __m256i subnormal = _mm256_sub_epi32(truncated, up);  // up is −1 where rounding up
-
+    // Subnormal results (rare for scaled weights, so computed only when a lane needs them):
+    // significand >> (151 − bias − mbits − e), capped at 25 (beyond it the value is below half the
+    // smallest subnormal and rounds to 0), then round half to even on the dropped bits.
     __m256i is_subnormal = _mm256_cmpgt_epi32(_mm256_set1_epi32((127 - bias + 1) << 23), abs);
-    __m256i code = _mm256_blendv_epi8(normal, subnormal, is_subnormal);
+    __m256i code = normal;
+    if (!_mm256_testz_si256(is_subnormal, is_subnormal)) {
+        const __m256i one = _mm256_set1_epi32(1);
+        __m256i exponent = _mm256_max_epi32(_mm256_srli_epi32(abs, 23), one);  // f32 subnormals act as e = 1
+        __m256i significand = _mm256_and_si256(abs, _mm256_set1_epi32(0x7FFFFF));
+        significand = _mm256_or_si256(significand, _mm256_and_si256(
+            _mm256_cmpgt_epi32(_mm256_srli_epi32(abs, 23), _mm256_setzero_si256()), _mm256_set1_epi32(0x800000)));
+        __m256i shift = _mm256_min_epi32(_mm256_sub_epi32(_mm256_set1_epi32(151 - bias - mbits), exponent),
+                                         _mm256_set1_epi32(25));
+        __m256i truncated = _mm256_srlv_epi32(significand, shift);
+        __m256i rest = _mm256_and_si256(significand, _mm256_sub_epi32(_mm256_sllv_epi32(one, shift), one));
+        __m256i halfway = _mm256_sllv_epi32(one, _mm256_sub_epi32(shift, one));
+        __m256i up = _mm256_or_si256(_mm256_cmpgt_epi32(rest, halfway),
+                                     _mm256_and_si256(_mm256_cmpeq_epi32(rest, halfway),
+                                                      _mm256_cmpeq_epi32(_mm256_and_si256(truncated, one), one)));
+        __m256i subnormal = _mm256_sub_epi32(truncated, up);  // up is −1 where rounding up
+        code = _mm256_blendv_epi8(normal, subnormal, is_subnormal);
+    }
     code = _mm256_blendv_epi8(code, _mm256_set1_epi32((int)nan_code), is_nan);
     return _mm256_or_si256(code, sign);
 }

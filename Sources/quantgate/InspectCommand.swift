@@ -11,7 +11,8 @@ struct InspectCommand: ParsableCommand {
         abstract: "Show a checkpoint's architecture, parameters, dtypes and tensors, and check them against config.json.",
         discussion: """
             MODEL is a Hugging Face model directory (config.json + model.safetensors, or shards listed in \
-            model.safetensors.index.json), a single .safetensors file, or a .gguf file (its metadata and tensors). Every safetensors header is validated \
+            model.safetensors.index.json; an FP8 compressed-tensors directory is read as such), a single .safetensors \
+            file, or a .gguf file (its metadata and tensors). Every safetensors header is validated \
             strictly. For a directory, each tensor is compared with what config.json implies: missing, \
             unexpected and wrong-shaped tensors are listed and the command exits 2.
             """)
@@ -23,7 +24,7 @@ struct InspectCommand: ParsableCommand {
     var json = false
 
     @Option(name: .customLong("dump-dequantized"),
-            help: "For a .gguf file: also write every tensor dequantized to f32 as DIR/NAME.f32 (raw little-endian, ggml order).")
+            help: "For a .gguf file or an FP8 directory: also write every tensor dequantized to f32 as DIR/NAME.f32 (raw little-endian; ggml order for GGUF, row-major for FP8).")
     var dumpDirectory: String?
 
     func run() throws {
@@ -52,7 +53,24 @@ struct InspectCommand: ParsableCommand {
             return
         }
         let report: InspectReport
-        if isDirectory.boolValue {
+        if isDirectory.boolValue && FP8Checkpoint.isCompressedTensors(directory: model) {
+            let fp8 = try FP8Checkpoint(directory: model)
+            let configuration = try ModelDirectory(path: model).configuration
+            // The scales sit beside the Linears they belong to; the check compares everything else with config.json.
+            let tensors = fp8.checkpoint.tensors.filter { !$0.name.hasSuffix(".weight_scale") && !$0.name.hasSuffix(".input_scale") }
+            report = InspectReport(path: model, checkpoint: fp8.checkpoint, configuration: configuration,
+                                   check: TensorCheck(configuration: configuration, tensors: tensors))
+            if let dumpDirectory {
+                try FileManager.default.createDirectory(atPath: dumpDirectory, withIntermediateDirectories: true)
+                for tensor in fp8.checkpoint.tensors {
+                    let values = try fp8.floats(tensor.name).values
+                    try values.withUnsafeBytes { Data($0) }.write(to: URL(fileURLWithPath: dumpDirectory).appendingPathComponent(tensor.name + ".f32"))
+                }
+            }
+            if !json {
+                print("compressed-tensors: \(fp8.config.scheme), \(fp8.quantizedModules.count) Linears in E4M3, ignore: \(fp8.config.ignore.joined(separator: ", "))")
+            }
+        } else if isDirectory.boolValue {
             let directory = try ModelDirectory(path: model)
             report = InspectReport(path: model, checkpoint: directory.checkpoint,
                                    configuration: directory.configuration, check: directory.check())
