@@ -28,9 +28,10 @@ public struct FP8QuantizationConfig: Sendable, Equatable {
                 "observer": observer.map(JSONValue.string) ?? .null, "observer_kwargs": .object([:]),
             ])
         }
-        // Observers as llm-compressor 0.14 names them (informational: loaders do not read them).
+        // Observers by llm-compressor 0.14's names for what QuantGate computes (loaders do not read them):
+        // the weights' own min-max, and the maximum over every calibration token for static inputs.
         let weights = args(strategy: scheme.weights.rawValue, dynamic: false, observer: "memoryless_minmax")
-        let inputs = scheme.activations == .static ? args(strategy: "tensor", dynamic: false, observer: "minmax")
+        let inputs = scheme.activations == .static ? args(strategy: "tensor", dynamic: false, observer: "static_minmax")
             : args(strategy: "token", dynamic: true, observer: nil)
         return .object([
             "quant_method": .string("compressed-tensors"),

@@ -48,8 +48,8 @@ float qg_absmax_f32(const float *restrict x, int64_t n, int64_t *restrict first_
     return qg_simd_enabled() ? qg_absmax_f32_avx2(x, n, first_nonfinite) : qg_absmax_f32_ref(x, n, first_nonfinite);
 }
 
-void qg_fp8_e4m3_quantize(const float *restrict x, float scale, uint8_t *restrict codes, int64_t n) {
-    if (qg_simd_enabled()) qg_fp8_e4m3_quantize_avx2(x, scale, codes, n); else qg_fp8_e4m3_quantize_ref(x, scale, codes, n);
+void qg_fp8_e4m3_quantize(const float *restrict x, float scale, int quotient, uint8_t *restrict codes, int64_t n) {
+    if (qg_simd_enabled()) qg_fp8_e4m3_quantize_avx2(x, scale, quotient, codes, n); else qg_fp8_e4m3_quantize_ref(x, scale, quotient, codes, n);
 }
 
 void qg_fp8_e4m3_fake_quant(float *restrict x, float inverse_scale, float scale, int64_t n) {

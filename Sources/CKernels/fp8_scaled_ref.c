@@ -19,9 +19,26 @@ float qg_absmax_f32_ref(const float *restrict x, int64_t n, int64_t *restrict fi
     return amax;
 }
 
-void qg_fp8_e4m3_quantize_ref(const float *restrict x, float scale, uint8_t *restrict codes, int64_t n) {
+/// `q` rounded to the quotient dtype and back.
+static float round_quotient(float q, int quotient) {
+    uint16_t half;
+    switch (quotient) {
+    case QG_QUOTIENT_BF16:
+        qg_f32_to_bf16_ref(&q, &half, 1);
+        qg_bf16_to_f32_ref(&half, &q, 1);
+        return q;
+    case QG_QUOTIENT_F16:
+        qg_f32_to_f16_ref(&q, &half, 1);
+        qg_f16_to_f32_ref(&half, &q, 1);
+        return q;
+    default:
+        return q;
+    }
+}
+
+void qg_fp8_e4m3_quantize_ref(const float *restrict x, float scale, int quotient, uint8_t *restrict codes, int64_t n) {
     for (int64_t i = 0; i < n; i++) {
-        float scaled = x[i] / scale;
+        float scaled = round_quotient(x[i] / scale, quotient) + 0.0f;  // the zero point: −0 becomes +0
         qg_f32_to_fp8_e4m3_ref(&scaled, codes + i, 1);
     }
 }

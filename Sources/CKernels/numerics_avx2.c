@@ -196,14 +196,28 @@ QG_AVX2 float qg_absmax_f32_avx2(const float *restrict x, int64_t n, int64_t *re
     return tail;
 }
 
-QG_AVX2 void qg_fp8_e4m3_quantize_avx2(const float *restrict x, float scale, uint8_t *restrict codes, int64_t n) {
-    const __m256 s = _mm256_set1_ps(scale);
+/// `q` rounded to bf16 (nearest even; a NaN stays a NaN) and widened back, as qg_f32_to_bf16 does.
+QG_AVX2 static inline __m256 round_bf16(__m256 q) {
+    __m256i bits = _mm256_castps_si256(q);
+    __m256i is_nan = _mm256_cmpgt_epi32(_mm256_and_si256(bits, _mm256_set1_epi32(0x7FFFFFFF)), _mm256_set1_epi32(0x7F800000));
+    __m256i odd = _mm256_and_si256(_mm256_srli_epi32(bits, 16), _mm256_set1_epi32(1));
+    __m256i rounded = _mm256_add_epi32(_mm256_add_epi32(bits, _mm256_set1_epi32(0x7FFF)), odd);
+    __m256i nan = _mm256_or_si256(bits, _mm256_set1_epi32(0x00400000));
+    __m256i high = _mm256_and_si256(_mm256_blendv_epi8(rounded, nan, is_nan), _mm256_set1_epi32((int)0xFFFF0000u));
+    return _mm256_castsi256_ps(high);
+}
+
+QG_AVX2 void qg_fp8_e4m3_quantize_avx2(const float *restrict x, float scale, int quotient, uint8_t *restrict codes, int64_t n) {
+    const __m256 s = _mm256_set1_ps(scale), zero = _mm256_setzero_ps();
     int64_t i = 0;
     for (; i + 8 <= n; i += 8) {
-        __m256i q = encode_fp8(_mm256_div_ps(_mm256_loadu_ps(x + i), s), 3, 7, 0x43E00000u, 0x7Fu);
-        _mm_storel_epi64((__m128i *)(codes + i), pack_low8(q));
+        __m256 q = _mm256_div_ps(_mm256_loadu_ps(x + i), s);
+        if (quotient == QG_QUOTIENT_BF16) q = round_bf16(q);
+        else if (quotient == QG_QUOTIENT_F16) q = _mm256_cvtph_ps(_mm256_cvtps_ph(q, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+        __m256i codes8 = encode_fp8(_mm256_add_ps(q, zero), 3, 7, 0x43E00000u, 0x7Fu);
+        _mm_storel_epi64((__m128i *)(codes + i), pack_low8(codes8));
     }
-    qg_fp8_e4m3_quantize_ref(x + i, scale, codes + i, n - i);
+    qg_fp8_e4m3_quantize_ref(x + i, scale, quotient, codes + i, n - i);
 }
 
 QG_AVX2 void qg_fp8_e4m3_fake_quant_avx2(float *restrict x, float inverse_scale, float scale, int64_t n) {
@@ -238,7 +252,7 @@ void qg_fp8_e5m2_to_f32_avx2(const uint8_t *restrict s, float *restrict d, int64
 void qg_f32_to_fp8_e5m2_avx2(const float *restrict s, uint8_t *restrict d, int64_t n) { qg_f32_to_fp8_e5m2_ref(s, d, n); }
 
 float qg_absmax_f32_avx2(const float *restrict x, int64_t n, int64_t *restrict f) { return qg_absmax_f32_ref(x, n, f); }
-void qg_fp8_e4m3_quantize_avx2(const float *restrict x, float s, uint8_t *restrict c, int64_t n) { qg_fp8_e4m3_quantize_ref(x, s, c, n); }
+void qg_fp8_e4m3_quantize_avx2(const float *restrict x, float s, int q, uint8_t *restrict c, int64_t n) { qg_fp8_e4m3_quantize_ref(x, s, q, c, n); }
 void qg_fp8_e4m3_fake_quant_avx2(float *restrict x, float i, float s, int64_t n) { qg_fp8_e4m3_fake_quant_ref(x, i, s, n); }
 void qg_fp8_e4m3_dequantize_avx2(const uint8_t *restrict c, float s, float *restrict x, int64_t n) { qg_fp8_e4m3_dequantize_ref(c, s, x, n); }
 

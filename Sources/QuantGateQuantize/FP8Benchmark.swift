@@ -51,8 +51,8 @@ public enum FP8Benchmark {
                     if perTensor { scales = [Float](repeating: scales.max() ?? 1, count: rows) }
                     for row in 0..<rows {
                         let (start, out) = (v.baseAddress! + row * columns, c.baseAddress! + row * columns)
-                        if reference { qg_fp8_e4m3_quantize_ref(start, scales[row], out, Int64(columns)) } else {
-                            qg_fp8_e4m3_quantize(start, scales[row], out, Int64(columns))
+                        if reference { qg_fp8_e4m3_quantize_ref(start, scales[row], Int32(QG_QUOTIENT_BF16), out, Int64(columns)) } else {
+                            qg_fp8_e4m3_quantize(start, scales[row], Int32(QG_QUOTIENT_BF16), out, Int64(columns))
                         }
                     }
                 }

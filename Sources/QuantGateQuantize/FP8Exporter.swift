@@ -30,7 +30,7 @@ public struct FP8ExportSummary: Codable, Sendable {
 /// Every 2-D `*.weight` of a Linear (anything but an embedding) is quantized unless a pattern in
 /// `ignore` matches its module; embeddings, norms, biases and ignored modules are copied in their
 /// source dtype. Scales are stored in the weight's own dtype (bf16 or f16 as llm-compressor does; f32
-/// for an f32 model). Every float tensor is checked finite first, and nothing is written until every
+/// for an f32 model), and the quotients are rounded in it, so codes and scales equal llm-compressor's. Every float tensor is checked finite first, and nothing is written until every
 /// scale is known, so a bad checkpoint fails before any file exists.
 public enum FP8Exporter {
     /// - Parameters:
@@ -88,8 +88,9 @@ public enum FP8Exporter {
             let storage = scaleDType(tensor.dtype)
             let (rows, columns) = (tensor.shape[0], tensor.shape[1])
             let name = tensor.name
+            let dtype = tensor.dtype
             pending.append(PendingTensor(name: name, dtype: .float8E4M3, shape: tensor.shape) {
-                FP8Quantizer.encode(try checkpoint.floats(named: name), rows: rows, columns: columns, scales: scales)
+                FP8Quantizer.encode(try checkpoint.floats(named: name), rows: rows, columns: columns, scales: scales, dtype: dtype)
             })
             pending.append(PendingTensor(name: module + ".weight_scale", dtype: storage,
                                          shape: scheme.weights == .channel ? [rows, 1] : [1],

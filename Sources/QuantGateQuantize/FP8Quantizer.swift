@@ -2,22 +2,23 @@ import CKernels
 import QuantGateFormats
 import QuantGateTensors
 
-/// FP8 E4M3 quantization of one weight matrix and of activation maxima: `scale = amax / 448`, rounded
-/// to the dtype the scale is stored in; `code = e4m3(clamp(w / scale, ±448))`, rounded to nearest even.
-/// compressed-tensors, vLLM and ModelOpt compute the same scale; the stored scale is the one used to
-/// encode, so `code · scale` is exactly what a runtime multiplies.
+/// FP8 E4M3 quantization of one weight matrix and of activation maxima, as compressed-tensors (and so
+/// llm-compressor) computes it: `scale = amax / 448` rounded to the model's dtype, the one stored;
+/// `code = e4m3(clamp(round_dtype(w / scale), ±448))`, the quotient evaluated in the model's dtype and
+/// every rounding to nearest even. The artefact's codes and scales are byte-identical to
+/// llm-compressor's for the same scheme (Tools/interop_fp8.py checks it); `code · scale` is exactly what
+/// a runtime multiplies.
 public enum FP8Quantizer {
     /// The stored scale for a maximum magnitude `amax`.
     ///
-    /// A zero `amax` (an all-zero row, or a Linear whose input never fired) gets scale 1, so the row stays
-    /// zero and nothing divides by zero; an `amax` whose scale rounds to zero in `storage` gets the
-    /// smallest positive scale `storage` holds (its values then saturate at ±448 · that scale).
+    /// A scale that comes out zero (an all-zero row, a Linear whose input never fired, an `amax` below
+    /// the dtype's range) is replaced by the machine epsilon of `storage`, as compressed-tensors does, so
+    /// nothing divides by zero and the row's small values keep their codes.
     /// - Returns: nil when the scale overflows `storage` (`amax` beyond 448 × its largest finite value).
     public static func scale(amax: Float, storage: DType) -> Float? {
-        guard amax > 0 else { return 1 }
         let stored = round(amax / FP8Scheme.maximum, to: storage)
         guard stored.isFinite else { return nil }
-        return stored > 0 ? stored : smallestPositive(storage)
+        return stored > 0 ? stored : epsilon(storage)
     }
 
     /// `value` rounded to the float dtype `storage` (f32, f16 or bf16) and back.
@@ -25,11 +26,12 @@ public enum FP8Quantizer {
         Float32Conversion.encode([value], as: storage).withUnsafeBytes { Float32Conversion.decode($0, as: storage)[0] }
     }
 
-    static func smallestPositive(_ storage: DType) -> Float {
+    /// `torch.finfo(dtype).eps`: 2⁻⁷ for bf16, 2⁻¹⁰ for f16, 2⁻²³ for f32.
+    static func epsilon(_ storage: DType) -> Float {
         switch storage {
-        case .float16: Float(Float16.leastNonzeroMagnitude)
-        case .bfloat16: Float(bitPattern: 1 << 16)
-        default: Float.leastNonzeroMagnitude
+        case .float16: 0x1p-10
+        case .bfloat16: 0x1p-7
+        default: Float.ulpOfOne
         }
     }
 
@@ -60,13 +62,18 @@ public enum FP8Quantizer {
         }
     }
 
-    /// The E4M3 codes of a `[rows, columns]` weight under `scales` (one per row, or one).
-    public static func encode(_ values: [Float], rows: Int, columns: Int, scales: [Float]) -> [UInt8] {
+    /// The E4M3 codes of a `[rows, columns]` weight stored as `dtype` under `scales` (one per row, or one).
+    public static func encode(_ values: [Float], rows: Int, columns: Int, scales: [Float], dtype: DType) -> [UInt8] {
         precondition(scales.count == rows || scales.count == 1, "one scale per row, or one")
+        let quotient: Int32 = switch dtype {
+        case .bfloat16: Int32(QG_QUOTIENT_BF16)
+        case .float16: Int32(QG_QUOTIENT_F16)
+        default: Int32(QG_QUOTIENT_F32)
+        }
         return [UInt8](unsafeUninitializedCapacity: rows * columns) { codes, initialized in
             values.withUnsafeBufferPointer { v in
                 for row in 0..<rows {
-                    qg_fp8_e4m3_quantize(v.baseAddress! + row * columns, scales.count == 1 ? scales[0] : scales[row],
+                    qg_fp8_e4m3_quantize(v.baseAddress! + row * columns, scales.count == 1 ? scales[0] : scales[row], quotient,
                                          codes.baseAddress! + row * columns, Int64(columns))
                 }
             }

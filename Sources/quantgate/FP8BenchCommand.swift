@@ -8,8 +8,8 @@ struct FP8BenchCommand: ParsableCommand {
         commandName: "fp8",
         abstract: "FP8 E4M3 quantization MB/s next to memcpy of the same bytes, and the speedup over the scalar kernels.",
         discussion: """
-            One thread, 1024 × 4096 seeded f32 values, best of 5. "quantize" is what the exporter runs per Linear: \
-            max |w| per row, a bf16 scale, and the division and saturating E4M3 rounding of every weight; \
+            One thread, 1024 × 4096 seeded f32 values, best of 5. "quantize" is what the exporter runs per Linear of a \
+            bf16 model: max |w| per row, a bf16 scale, and the division, bf16 rounding and saturating E4M3 rounding of every weight; \
             "activation fake-quant" is what the evaluator runs on every FP8 Linear's input. The goal is ≥ 0.25 × memcpy.
             """)
 

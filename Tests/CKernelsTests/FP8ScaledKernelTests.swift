@@ -26,9 +26,11 @@ struct FP8ScaledKernelTests {
         for (seed, scale) in [(1, Float(0.0123)), (2, Float(1)), (3, Float(3.5e-4)), (4, Float(2.0e-38))] {
             let x = Self.inputs(count: count, scale: scale, seed: UInt64(seed))
             var reference = [UInt8](repeating: 0, count: count), simd = reference
-            qg_fp8_e4m3_quantize_ref(x, scale, &reference, Int64(count))
-            qg_fp8_e4m3_quantize_avx2(x, scale, &simd, Int64(count))
-            #expect(reference == simd, "quantize, scale \(scale)")
+            for quotient in [QG_QUOTIENT_BF16, QG_QUOTIENT_F16, QG_QUOTIENT_F32] {
+                qg_fp8_e4m3_quantize_ref(x, scale, Int32(quotient), &reference, Int64(count))
+                qg_fp8_e4m3_quantize_avx2(x, scale, Int32(quotient), &simd, Int64(count))
+                #expect(reference == simd, "quantize, scale \(scale), quotient dtype \(quotient)")
+            }
 
             var fakeReference = x, fakeSIMD = x
             qg_fp8_e4m3_fake_quant_ref(&fakeReference, 1 / scale, scale, Int64(count))
@@ -46,14 +48,25 @@ struct FP8ScaledKernelTests {
         }
     }
 
-    @Test("quantize is the saturating E4M3 encoding of x / scale; dequantize multiplies back")
+    @Test("quantize is the saturating E4M3 encoding of x / scale rounded to the quotient dtype; dequantize multiplies back")
     func quantizeContract() {
         let scale: Float = 0.01
         let x = Self.inputs(count: 500, scale: scale, seed: 9)
         var codes = [UInt8](repeating: 0, count: x.count), direct = codes
-        qg_fp8_e4m3_quantize(x, scale, &codes, Int64(x.count))
-        qg_f32_to_fp8_e4m3_ref(x.map { $0 / scale }, &direct, Int64(x.count))
+        qg_fp8_e4m3_quantize(x, scale, Int32(QG_QUOTIENT_F32), &codes, Int64(x.count))
+        qg_f32_to_fp8_e4m3_ref(x.map { $0 / scale + 0 }, &direct, Int64(x.count))
         #expect(codes == direct)
+        // bf16 quotients: double rounding, as compressed-tensors computes in the model's dtype.
+        var bf16 = [UInt8](repeating: 0, count: x.count)
+        qg_fp8_e4m3_quantize(x, scale, Int32(QG_QUOTIENT_BF16), &bf16, Int64(x.count))
+        qg_f32_to_fp8_e4m3_ref(x.map { Float(bitPattern: Self.bf16Bits($0 / scale)) + 0 }, &direct, Int64(x.count))
+        #expect(bf16 == direct)
+        // The quotient 1 + 2⁻⁴ + 2⁻⁹ rounds up in one step (1.125) but to 1 through bf16 (1 + 2⁻⁴ is a tie, kept even).
+        var tie: [UInt8] = [0, 0]
+        qg_fp8_e4m3_quantize([1 + 0x1p-4 + 0x1p-9, -0.0], 1, Int32(QG_QUOTIENT_F32), &tie, 2)
+        #expect(tie == [0x39, 0x00], "single rounding goes up; −0 becomes +0")
+        qg_fp8_e4m3_quantize([1 + 0x1p-4 + 0x1p-9], 1, Int32(QG_QUOTIENT_BF16), &tie, 1)
+        #expect(tie[0] == 0x38, "through bf16 the value lands on the tie and rounds to even")
         #expect(!codes.contains { $0 & 0x7F == 0x7F }, "a finite input never gives the NaN code")
         var back = [Float](repeating: 0, count: x.count)
         qg_fp8_e4m3_dequantize(codes, scale, &back, Int64(x.count))
@@ -64,6 +77,12 @@ struct FP8ScaledKernelTests {
         #expect(back[3] == 0, "0 stays 0")
         #expect(back[17] == 448 * scale && back[24] == -448 * scale, "±448·scale is exact")
         #expect(back[31] == 448 * scale && back[38] == 448 * scale, "464·scale and 480·scale saturate to 448·scale, never NaN")
+    }
+
+    /// f32 → bf16 bits (nearest even) widened back: the quotient dtype's rounding, finite inputs only.
+    static func bf16Bits(_ value: Float) -> UInt32 {
+        let bits = value.bitPattern
+        return (bits &+ 0x7FFF &+ ((bits >> 16) & 1)) & 0xFFFF_0000
     }
 
     @Test("fake-quant is idempotent and equals encode-decode of x · (1/scale)")

@@ -54,7 +54,7 @@ struct FP8ExportTests {
                 let amax = weight[(row * shape[1])..<((row + 1) * shape[1])].map(abs).max()!
                 #expect(scales[row] == FP8Quantizer.round(amax / 448, to: .bfloat16), "\(module) row \(row)")
             }
-            #expect(codes == FP8Quantizer.encode(weight, rows: shape[0], columns: shape[1], scales: scales))
+            #expect(codes == FP8Quantizer.encode(weight, rows: shape[0], columns: shape[1], scales: scales, dtype: .bfloat16))
             let (_, values) = try fp8.floats(module + ".weight")
             var decoded = [Float](repeating: 0, count: codes.count)
             codes.withUnsafeBytes { decoded = Float32Conversion.decode($0, as: .float8E4M3) }
@@ -179,7 +179,7 @@ struct FP8ExportTests {
         }
     }
 
-    @Test("an all-zero row gets scale 1 and zero codes; an existing output needs replace")
+    @Test("a zero scale becomes the dtype's epsilon, as compressed-tensors does; an existing output needs replace")
     func zeroRowsAndExistingOutput() throws {
         let directory = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -190,10 +190,10 @@ struct FP8ExportTests {
         try Self.export(model, to: out, maxima: try Self.maxima(model, 0))
         let fp8 = try FP8Checkpoint(directory: out)
         let scales = try fp8.weightScales(module: "model.layers.0.self_attn.o_proj")
-        #expect(scales[0] == 1 && scales[1...].allSatisfy { $0 > 0 && $0 < 1 })
+        #expect(scales[0] == Float.ulpOfOne && scales[1...].allSatisfy { $0 > 0 && $0 < 1 }, "f32 model: eps 2⁻²³")
         #expect(try fp8.codes(ofWeight: "model.layers.0.self_attn.o_proj.weight").codes[0..<64].allSatisfy { $0 == 0 })
-        #expect(try fp8.inputScale(module: "model.layers.0.self_attn.o_proj") == 1, "an input that never fired gets scale 1")
-        #expect(FP8Quantizer.scale(amax: 1e-44, storage: .float16) == Float(Float16.leastNonzeroMagnitude))
+        #expect(try fp8.inputScale(module: "model.layers.0.self_attn.o_proj") == Float.ulpOfOne, "an input that never fired")
+        #expect(FP8Quantizer.scale(amax: 1e-44, storage: .float16) == 0x1p-10 && FP8Quantizer.scale(amax: 0, storage: .bfloat16) == 0x1p-7)
         #expect(FP8Quantizer.scale(amax: 1e9, storage: .float16) == nil)
 
         #expect(throws: SafetensorsError.self) { try Self.export(model, to: out) }
