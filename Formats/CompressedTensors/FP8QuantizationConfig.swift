@@ -99,10 +99,6 @@ public struct FP8QuantizationConfig: Sendable, Equatable {
     /// Whether module `name` (a tensor name without `.weight`) is in the ignore list: an exact name, or
     /// an `re:` pattern that matches the whole name, as vLLM and compressed-tensors match them.
     public func ignores(module name: String) -> Bool {
-        ignore.contains { entry in
-            guard entry.hasPrefix("re:") else { return entry == name }
-            guard let pattern = try? Regex(String(entry.dropFirst(3))) else { return false }
-            return (try? pattern.wholeMatch(in: name)) != nil
-        }
+        ignore.contains { ModulePattern($0).matches(name) }
     }
 }

@@ -29,9 +29,6 @@ public struct FP8Scheme: Sendable, Equatable, CustomStringConvertible {
     /// The largest finite E4M3FN value.
     public static let maximum: Float = 448
 
-    /// The smallest per-token scale vLLM's dynamic kernel uses: 1 / (448 · 512).
-    public static let minimumTokenScale: Float = 1 / (448 * 512)
-
     /// `w<channel|tensor>-a<static|dynamic>`, as reports name the scheme.
     public var description: String { "FP8 W8A8 (\(weights.rawValue) weight scales, \(activations.rawValue) activations)" }
 

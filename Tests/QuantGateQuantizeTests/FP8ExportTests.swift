@@ -74,6 +74,18 @@ struct FP8ExportTests {
         #expect(config["quantization_config"] == FP8QuantizationConfig(scheme: FP8Scheme(), ignore: ["lm_head"]).json)
     }
 
+    @Test("the same checkpoint and settings give byte-identical directories")
+    func deterministic() throws {
+        let directory = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (a, b) = (directory.appendingPathComponent("a").path, directory.appendingPathComponent("b").path)
+        try Self.export(Self.bard, to: a)
+        try Self.export(Self.bard, to: b)
+        for name in ["model.safetensors", "config.json", "tokenizer.json"] {
+            #expect(FileManager.default.contentsEqual(atPath: a + "/" + name, andPath: b + "/" + name), "\(name)")
+        }
+    }
+
     @Test("f32 model with biases, tensor scales, dynamic inputs: f32 scales of shape [1], no input_scale")
     func tensorDynamic() throws {
         let directory = try Fixtures.temporaryDirectory()

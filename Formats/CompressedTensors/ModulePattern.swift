@@ -1,6 +1,6 @@
-/// A module-name pattern as `--ignore` takes it: a shell glob (`*` any run of characters, dots
-/// included; `?` one character), or `re:` and a regular expression matched against the whole name,
-/// as compressed-tensors' ignore lists are.
+/// A module-name pattern as `--ignore` takes it and as an `ignore` list entry is matched: a shell glob
+/// (`*` any run of characters, dots included; `?` one character; a plain name matches itself), or `re:`
+/// and a regular expression matched against the whole name, as compressed-tensors and vLLM match them.
 public struct ModulePattern: Sendable, Equatable, CustomStringConvertible {
     public let text: String
 
