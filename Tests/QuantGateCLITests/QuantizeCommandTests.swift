@@ -52,4 +52,36 @@ struct QuantizeCommandTests {
         #expect(notGGUF.status == 2)
         #expect(!FileManager.default.fileExists(atPath: out))
     }
+
+    @Test("--target h100 writes an FP8 directory inspect reads; a NaN weight exits 2 naming the tensor, writing nothing")
+    func fp8() throws {
+        let directory = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let out = directory.appendingPathComponent("fp8").path
+        let result = try CLI.run(["quantize", model, "--target", "h100", "--data", "prose", "--samples", "4", "--seq-len", "32",
+                                  "--ignore", "model.layers.1.mlp.*", "--out", out, "--quiet"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("Linears in E4M3") && result.stdout.contains("model.layers.1.mlp.down_proj"), "\(result.stdout)")
+        let inspect = try CLI.run(["inspect", out])
+        #expect(inspect.status == 0 && inspect.stdout.contains("compressed-tensors: FP8 W8A8"), "\(inspect.stdout)\(inspect.stderr)")
+        let again = try CLI.run(["quantize", model, "--target", "h100", "--activations", "dynamic", "--out", out, "--quiet"])
+        #expect(again.status == 2 && again.stderr.contains("--force"), "\(again.stderr)")
+
+        // One f32 weight of the fixture turned into NaN, in place in a copy.
+        let damaged = directory.appendingPathComponent("damaged")
+        try FileManager.default.copyItem(atPath: model, toPath: damaged.path)
+        let weights = damaged.appendingPathComponent("model.safetensors")
+        var bytes = try Data(contentsOf: weights)
+        let headerLength = Int(bytes.prefix(8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) })
+        let header = try #require(try JSONSerialization.jsonObject(with: bytes.subdata(in: 8..<(8 + headerLength))) as? [String: Any])
+        let entry = try #require(header["model.layers.0.self_attn.v_proj.weight"] as? [String: Any])
+        let begin = try #require((entry["data_offsets"] as? [Int])?.first) + 8 + headerLength + 4 * 5
+        bytes.replaceSubrange(begin..<(begin + 4), with: [0x00, 0x00, 0xC0, 0x7F])
+        try bytes.write(to: weights)
+        let bad = directory.appendingPathComponent("bad").path
+        let refused = try CLI.run(["quantize", damaged.path, "--target", "h100", "--activations", "dynamic", "--out", bad])
+        #expect(refused.status == 2 && refused.stderr.contains("model.layers.0.self_attn.v_proj.weight: element 5 is nan"),
+                "\(refused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: bad) && !FileManager.default.fileExists(atPath: bad + ".partial"))
+    }
 }

@@ -5,6 +5,7 @@ import QuantGateFormats
 import QuantGateHDF5
 import QuantGateEval
 import QuantGateModel
+import QuantGateQuantize
 import QuantGateReport
 import QuantGateSafetensors
 import QuantGateTokenizer
@@ -23,7 +24,7 @@ enum ExitStatus: Int32 {
     static func isQuantGateError(_ error: any Error) -> Bool {
         error is SafetensorsError || error is ModelError || error is TokenizerError || error is EvalError
             || error is InputError || error is CalibrationDataError || error is CalibrationError || error is HDF5Error || error is GGUFError
-            || error is AssessmentError || error is ReportError
+            || error is AssessmentError || error is ReportError || error is CompressedTensorsError || error is FP8QuantizationError
     }
 
     init(for error: any Error) {
