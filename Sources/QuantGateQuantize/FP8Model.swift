@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 import QuantGateFormats
 import QuantGateModel
@@ -24,11 +25,15 @@ public struct FP8Model: Sendable {
 
 /// Weights of an FP8 checkpoint by tensor name, with the activation rounding of each product.
 ///
-/// vLLM fuses q/k/v and gate/up into one GEMM each and, with static scales, quantizes that GEMM's
-/// input with the largest of the members' `input_scale`s; this source gives each member that shared scale.
+/// vLLM fuses q/k/v and gate/up into one GEMM each. With static input scales it quantizes that GEMM's
+/// input with the largest of the members' `input_scale`s, and with per-tensor weight scales it
+/// requantizes every member to the largest `weight_scale` (`requantize_with_max_scale`: code · own scale,
+/// then E4M3 of that times 1/max); this source gives each member what the fused GEMM uses.
 public struct FP8WeightSource: WeightSource {
     public let checkpoint: FP8Checkpoint
     private let inputScales: [String: Float]
+    /// Per-tensor schemes: the fused group's largest weight scale, for members whose own is smaller.
+    private let fusedWeightScales: [String: Float]
 
     init(checkpoint: FP8Checkpoint) throws {
         self.checkpoint = checkpoint
@@ -42,10 +47,23 @@ public struct FP8WeightSource: WeightSource {
             fused[module] = group.compactMap { scales[$0] }.max()
         }
         inputScales = fused
+        var weightScales: [String: Float] = [:]
+        if checkpoint.config.scheme.weights == .tensor {
+            let own = Dictionary(uniqueKeysWithValues: try checkpoint.quantizedModules.map { ($0, try checkpoint.weightScales(module: $0)[0]) })
+            for (module, scale) in own {
+                let largest = Self.fusedGroup(of: module).compactMap { own[$0] }.max() ?? scale
+                if largest > scale { weightScales[module] = largest }
+            }
+        }
+        fusedWeightScales = weightScales
     }
 
     public func weight(_ name: String) throws -> (shape: [Int], values: [Float]) {
-        try checkpoint.floats(name)
+        var (shape, values) = try checkpoint.floats(name)
+        if name.hasSuffix(".weight"), let largest = fusedWeightScales[String(name.dropLast(".weight".count))] {
+            values.withUnsafeMutableBufferPointer { qg_fp8_e4m3_fake_quant($0.baseAddress, 1 / largest, largest, Int64($0.count)) }
+        }
+        return (shape, values)
     }
 
     public func inputQuantization(forWeight name: String) -> InputQuantization? {

@@ -40,6 +40,36 @@ struct FP8ModelTests {
         #expect(w8a8.values != w8a16.values && w8a8.values.allSatisfy(\.isFinite))
     }
 
+    @Test("tensor scales: q/k/v members are requantized to the group's largest weight scale, as vLLM does")
+    func perTensorRequantization() throws {
+        let directory = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let out = directory.appendingPathComponent("fp8").path
+        try FP8ExportTests.export(FP8ExportTests.bard, to: out, scheme: FP8Scheme(weights: .tensor, activations: .dynamic), maxima: [:])
+        let model = try FP8Model(directory: out)
+        let prefix = "model.layers.2.self_attn."
+        let scales = try ["q_proj", "k_proj", "v_proj"].map { try model.checkpoint.weightScales(module: prefix + $0)[0] }
+        let largest = scales.max()!
+        #expect(Set(scales).count > 1, "the fixture's q/k/v have different tensor scales")
+        for (leaf, scale) in zip(["q_proj", "k_proj", "v_proj"], scales) {
+            let stored = try model.checkpoint.floats(prefix + leaf + ".weight").values
+            let runtime = try model.weights.weight(prefix + leaf + ".weight").values
+            if scale == largest {
+                #expect(runtime == stored, "\(leaf) already has the largest scale")
+            } else {
+                #expect(runtime != stored, "\(leaf) requantized")
+                // Every runtime value is an E4M3 value times the largest scale, within one E4M3 step of the stored one.
+                for (a, b) in zip(runtime, stored) {
+                    let code = a / largest
+                    #expect(InputQuantization.fp8E4M3(scale: 1).apply(Matrix(rows: 1, columns: 1, values: [code])).values[0] == code)
+                    #expect(abs(a - b) <= abs(b) / 8 + largest / 512)
+                }
+            }
+        }
+        let down = "model.layers.2.mlp.down_proj.weight"
+        #expect(try model.weights.weight(down).values == model.checkpoint.floats(down).values, "down_proj fuses with nothing")
+    }
+
     /// The same weights with f32 inputs.
     struct WeightOnly: WeightSource {
         let inner: FP8WeightSource
