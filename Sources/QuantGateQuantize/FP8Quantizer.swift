@@ -1,4 +1,5 @@
 import CKernels
+import Dispatch
 import QuantGateFormats
 import QuantGateTensors
 
@@ -70,11 +71,16 @@ public enum FP8Quantizer {
         case .float16: Int32(QG_QUOTIENT_F16)
         default: Int32(QG_QUOTIENT_F32)
         }
+        // Rows are independent: encode them in parallel chunks (the bytes do not depend on the thread count).
         return [UInt8](unsafeUninitializedCapacity: rows * columns) { codes, initialized in
             values.withUnsafeBufferPointer { v in
-                for row in 0..<rows {
-                    qg_fp8_e4m3_quantize(v.baseAddress! + row * columns, scales.count == 1 ? scales[0] : scales[row], quotient,
-                                         codes.baseAddress! + row * columns, Int64(columns))
+                let source = UnsafeSendable(v.baseAddress!), destination = UnsafeSendable(codes.baseAddress!)
+                let chunk = max(1, (1 << 16) / max(1, columns))
+                DispatchQueue.concurrentPerform(iterations: (rows + chunk - 1) / chunk) { index in
+                    for row in (index * chunk)..<min(rows, (index + 1) * chunk) {
+                        qg_fp8_e4m3_quantize(source.pointer + row * columns, scales.count == 1 ? scales[0] : scales[row], quotient,
+                                             destination.pointer + row * columns, Int64(columns))
+                    }
                 }
             }
             initialized = rows * columns
