@@ -7,15 +7,12 @@ public enum CompressedTensorsError: Error, Equatable, Sendable, CustomStringConv
     case invalidConfig(file: String, field: String, reason: String)
     /// A tensor is missing, or has the wrong dtype or shape for the declared scheme.
     case invalidTensor(file: String, tensor: String, reason: String)
-    /// The output could not be written.
-    case writeFailed(path: String, reason: String)
 
     public var description: String {
         switch self {
         case .unreadableConfig(let file, let reason): "\(file): \(reason)"
         case .invalidConfig(let file, let field, let reason): "\(file): quantization_config.\(field): \(reason)"
         case .invalidTensor(let file, let tensor, let reason): "\(file): tensor \(tensor): \(reason)"
-        case .writeFailed(let path, let reason): "\(path): \(reason)"
         }
     }
 }

@@ -17,10 +17,17 @@ public final class FP8Checkpoint: Sendable {
     /// Quantized module names (tensor names without `.weight`), in checkpoint order.
     public let quantizedModules: [String]
 
-    /// Whether `directory`'s `config.json` declares a compressed-tensors `quantization_config`.
+    /// Whether `directory`'s `config.json` declares a compressed-tensors `quantization_config` (any format:
+    /// the evaluator then says which formats it reads).
     public static func isCompressedTensors(directory: String) -> Bool {
         guard let object = try? configObject(directory: directory) else { return false }
         return object["quantization_config"]?["quant_method"]?.string == "compressed-tensors"
+    }
+
+    /// Whether `directory` declares the FP8 format this reader handles (`float-quantized`).
+    public static func isFP8(directory: String) -> Bool {
+        isCompressedTensors(directory: directory)
+            && (try? configObject(directory: directory))?["quantization_config"]?["format"]?.string == "float-quantized"
     }
 
     /// Opens and validates `directory`.

@@ -96,9 +96,14 @@ public struct FP8QuantizationConfig: Sendable, Equatable {
         ignore = json["ignore"]?.array?.compactMap(\.string) ?? []
     }
 
-    /// Whether module `name` (a tensor name without `.weight`) is in the ignore list: an exact name, or
-    /// an `re:` pattern that matches the whole name, as vLLM and compressed-tensors match them.
+    /// Whether module `name` (a tensor name without `.weight`) is in the ignore list, matched as vLLM
+    /// matches it (`_is_equal_or_regex_match`): an entry equal to the name, or `re:` and a regular
+    /// expression that matches at the start of the name (Python's `re.match`).
     public func ignores(module name: String) -> Bool {
-        ignore.contains { ModulePattern($0).matches(name) }
+        ignore.contains { entry in
+            guard entry.hasPrefix("re:") else { return entry == name }
+            guard let pattern = try? Regex(String(entry.dropFirst(3))) else { return false }
+            return (try? pattern.prefixMatch(in: name)) != nil
+        }
     }
 }

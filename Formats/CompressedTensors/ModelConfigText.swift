@@ -10,8 +10,8 @@ public enum ModelConfigText {
     public static func adding(quantizationConfig: JSONValue, toConfigOf directory: String) throws -> String {
         let path = URL(fileURLWithPath: directory).appendingPathComponent("config.json").path
         let object = try FP8Checkpoint.configObject(directory: directory)
-        guard object["quantization_config"] == nil else {
-            throw CompressedTensorsError.unreadableConfig(file: path, reason: "already has a quantization_config: quantize the unquantized checkpoint")
+        guard object.object?["quantization_config"] == nil else {
+            throw CompressedTensorsError.unreadableConfig(file: path, reason: "already has a quantization_config (even null): quantize an unquantized checkpoint without one")
         }
         let text = String(decoding: FileManager.default.contents(atPath: path) ?? Data(), as: UTF8.self)
         guard let close = text.lastIndex(of: "}") else { throw CompressedTensorsError.unreadableConfig(file: path, reason: "is not a JSON object") }

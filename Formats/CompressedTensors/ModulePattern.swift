@@ -1,6 +1,7 @@
-/// A module-name pattern as `--ignore` takes it and as an `ignore` list entry is matched: a shell glob
-/// (`*` any run of characters, dots included; `?` one character; a plain name matches itself), or `re:`
-/// and a regular expression matched against the whole name, as compressed-tensors and vLLM match them.
+/// A module-name pattern as `--ignore` takes it: a shell glob (`*` any run of characters, dots
+/// included; `?` one character; a plain name matches itself), or `re:` and a regular expression matched
+/// against the whole name. (The artefact's `ignore` list holds the matched names themselves, which
+/// every loader matches exactly; ``FP8QuantizationConfig/ignores(module:)`` reads lists written by others.)
 public struct ModulePattern: Sendable, Equatable, CustomStringConvertible {
     public let text: String
 

@@ -56,6 +56,10 @@ void qg_fp8_e4m3_fake_quant(float *restrict x, float inverse_scale, float scale,
     if (qg_simd_enabled()) qg_fp8_e4m3_fake_quant_avx2(x, inverse_scale, scale, n); else qg_fp8_e4m3_fake_quant_ref(x, inverse_scale, scale, n);
 }
 
+void qg_fp8_e4m3_fake_quant_div(float *restrict x, float scale, int64_t n) {
+    if (qg_simd_enabled()) qg_fp8_e4m3_fake_quant_div_avx2(x, scale, n); else qg_fp8_e4m3_fake_quant_div_ref(x, scale, n);
+}
+
 void qg_fp8_e4m3_dequantize(const uint8_t *restrict codes, float scale, float *restrict x, int64_t n) {
     if (qg_simd_enabled()) qg_fp8_e4m3_dequantize_avx2(codes, scale, x, n); else qg_fp8_e4m3_dequantize_ref(codes, scale, x, n);
 }

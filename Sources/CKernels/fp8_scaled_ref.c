@@ -53,6 +53,16 @@ void qg_fp8_e4m3_fake_quant_ref(float *restrict x, float inverse_scale, float sc
     }
 }
 
+void qg_fp8_e4m3_fake_quant_div_ref(float *restrict x, float scale, int64_t n) {
+    for (int64_t i = 0; i < n; i++) {
+        float scaled = x[i] / scale, decoded;
+        uint8_t code;
+        qg_f32_to_fp8_e4m3_ref(&scaled, &code, 1);
+        qg_fp8_e4m3_to_f32_ref(&code, &decoded, 1);
+        x[i] = decoded * scale;
+    }
+}
+
 void qg_fp8_e4m3_dequantize_ref(const uint8_t *restrict codes, float scale, float *restrict x, int64_t n) {
     qg_fp8_e4m3_to_f32_ref(codes, x, n);
     for (int64_t i = 0; i < n; i++) x[i] *= scale;

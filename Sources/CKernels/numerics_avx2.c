@@ -230,6 +230,16 @@ QG_AVX2 void qg_fp8_e4m3_fake_quant_avx2(float *restrict x, float inverse_scale,
     qg_fp8_e4m3_fake_quant_ref(x + i, inverse_scale, scale, n - i);
 }
 
+QG_AVX2 void qg_fp8_e4m3_fake_quant_div_avx2(float *restrict x, float scale, int64_t n) {
+    const __m256 s = _mm256_set1_ps(scale);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256i q = encode_fp8(_mm256_div_ps(_mm256_loadu_ps(x + i), s), 3, 7, 0x43E00000u, 0x7Fu);
+        _mm256_storeu_ps(x + i, _mm256_mul_ps(decode_e4m3(q), s));
+    }
+    qg_fp8_e4m3_fake_quant_div_ref(x + i, scale, n - i);
+}
+
 QG_AVX2 void qg_fp8_e4m3_dequantize_avx2(const uint8_t *restrict codes, float scale, float *restrict x, int64_t n) {
     const __m256 s = _mm256_set1_ps(scale);
     int64_t i = 0;
@@ -254,6 +264,7 @@ void qg_f32_to_fp8_e5m2_avx2(const float *restrict s, uint8_t *restrict d, int64
 float qg_absmax_f32_avx2(const float *restrict x, int64_t n, int64_t *restrict f) { return qg_absmax_f32_ref(x, n, f); }
 void qg_fp8_e4m3_quantize_avx2(const float *restrict x, float s, int q, uint8_t *restrict c, int64_t n) { qg_fp8_e4m3_quantize_ref(x, s, q, c, n); }
 void qg_fp8_e4m3_fake_quant_avx2(float *restrict x, float i, float s, int64_t n) { qg_fp8_e4m3_fake_quant_ref(x, i, s, n); }
+void qg_fp8_e4m3_fake_quant_div_avx2(float *restrict x, float s, int64_t n) { qg_fp8_e4m3_fake_quant_div_ref(x, s, n); }
 void qg_fp8_e4m3_dequantize_avx2(const uint8_t *restrict c, float s, float *restrict x, int64_t n) { qg_fp8_e4m3_dequantize_ref(c, s, x, n); }
 
 #endif

@@ -116,11 +116,15 @@ public enum StructuralChecks {
     static func fp8QuantizedTensors(_ checkpoint: FP8Checkpoint) -> StructuralCheck {
         var problems: [String] = []
         var quantized = 0
-        for tensor in checkpoint.checkpoint.tensors where FP8Exporter.isLinearWeight(tensor) {
-            let module = String(tensor.name.dropLast(".weight".count))
-            let ignored = checkpoint.config.ignores(module: module)
+        for tensor in checkpoint.checkpoint.tensors {
+            let linear = FP8Exporter.isLinearWeight(tensor)
+            let ignored = checkpoint.config.ignores(module: String(tensor.name.dropLast(".weight".count)))
             if tensor.dtype == .float8E4M3 { quantized += 1 }
-            if !ignored && tensor.dtype != .float8E4M3 { problems.append("\(tensor.name) is \(tensor.dtype.rawValue), expected F8_E4M3") }
+            if linear && !ignored && tensor.dtype != .float8E4M3 {
+                problems.append("\(tensor.name) is \(tensor.dtype.rawValue), expected F8_E4M3")
+            } else if (!linear || ignored) && tensor.dtype == .float8E4M3 {
+                problems.append("\(tensor.name) is F8_E4M3, expected the source dtype (\(linear ? "ignored" : "not a Linear"))")
+            }
         }
         return StructuralCheck(name: "quantized-tensors", passed: problems.isEmpty && quantized > 0,
                                detail: problems.isEmpty ? (quantized > 0 ? "\(quantized) Linears in E4M3; ignored: \(checkpoint.config.ignore.joined(separator: ", "))" : "no FP8 tensor")
@@ -132,8 +136,10 @@ public enum StructuralChecks {
         for module in checkpoint.quantizedModules {
             let weightScales = (try? checkpoint.weightScales(module: module)) ?? [.nan]
             if !weightScales.allSatisfy({ $0.isFinite && $0 > 0 }) { bad.append(module + ".weight_scale") }
-            if case let input?? = try? checkpoint.inputScale(module: module), !(input.isFinite && input > 0) {
-                bad.append(module + ".input_scale")
+            switch Result(catching: { try checkpoint.inputScale(module: module) }) {
+            case .success(let input?) where !(input.isFinite && input > 0): bad.append(module + ".input_scale")
+            case .failure: bad.append(module + ".input_scale")
+            default: break
             }
         }
         return StructuralCheck(name: "scales", passed: bad.isEmpty,

@@ -18,7 +18,8 @@ public enum InputQuantization: Sendable, Equatable {
     /// e4m3(clamp(x · (1/scale), ±448)) · scale.
     case fp8E4M3(scale: Float)
     /// An FP8 GEMM's input scaled per token (vLLM's `dynamic_per_token_scaled_fp8_quant`): each row's
-    /// scale is max(max|x| / 448, 1/(448·512)), then as ``fp8E4M3(scale:)``.
+    /// scale is max(max|x| / 448, 1/(448·512)), and the row is rounded as e4m3(x / scale) · scale
+    /// (this kernel divides, unlike the static one).
     case fp8E4M3PerToken
 
     /// `x` with every row rounded as the runtime rounds it. Rows whose length is not a multiple of
@@ -49,7 +50,7 @@ public enum InputQuantization: Sendable, Equatable {
                     var nonFinite: Int64 = -1
                     let amax = qg_absmax_f32(v.baseAddress! + start, Int64(x.columns), &nonFinite)
                     let scale = max(amax / 448, 1 / (448 * 512))
-                    qg_fp8_e4m3_fake_quant(v.baseAddress! + start, 1 / scale, scale, Int64(x.columns))
+                    qg_fp8_e4m3_fake_quant_div(v.baseAddress! + start, scale, Int64(x.columns))
                 }
             }
         }

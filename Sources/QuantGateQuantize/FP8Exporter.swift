@@ -25,47 +25,80 @@ public struct FP8ExportSummary: Codable, Sendable {
     public var seconds: Double
 }
 
-/// Source checkpoint → FP8 compressed-tensors model directory.
+/// What pass 1 of an FP8 export established: which Linears are quantized, their weight scales, and the
+/// `config.json` text; everything checked that can fail before calibration or writing.
+public struct FP8ExportPlan: Sendable {
+    public let directory: ModelDirectory
+    public let scheme: FP8Scheme
+    /// Quantized modules in checkpoint order, and the ignored Linears (the config's ignore list).
+    public let quantized: [String], ignoreList: [String]
+    let weightScales: [String: [Float]]
+    let configText: String
+}
+
+/// Source checkpoint → FP8 compressed-tensors model directory, in two steps: ``plan(directory:scheme:ignore:progress:)``
+/// checks the checkpoint and computes the weight scales; ``write(_:activationMaxima:metadata:maxShardBytes:to:replace:progress:)``
+/// adds the input scales and writes the directory.
 ///
-/// Every 2-D `*.weight` of a Linear (anything but an embedding) is quantized unless a pattern in
-/// `ignore` matches its module; embeddings, norms, biases and ignored modules are copied in their
-/// source dtype. Scales are stored in the weight's own dtype (bf16 or f16 as llm-compressor does; f32
-/// for an f32 model), and the quotients are rounded in it, so codes and scales equal llm-compressor's. Every float tensor is checked finite first, and nothing is written until every
-/// scale is known, so a bad checkpoint fails before any file exists.
+/// Every 2-D `*.weight` of a Linear (anything but an embedding) is quantized unless an `ignore` pattern
+/// (or a default one: `lm_head`, MoE routers) matches its module; embeddings, norms, biases and ignored
+/// modules are copied in their source dtype. Scales are stored in the weight's own dtype (bf16 or f16 as
+/// llm-compressor does; f32 for an f32 model), and the quotients are rounded in it, so codes and scales
+/// equal llm-compressor's. Every float tensor is checked finite in the plan, so a bad checkpoint fails
+/// before calibration and before any file exists.
 public enum FP8Exporter {
-    /// - Parameters:
-    ///   - activationMaxima: max |x| of each Linear module's input over the calibration set (static scheme).
-    ///   - metadata: extra `__metadata__` entries (provenance) for every weights file.
-    public static func export(directory: ModelDirectory, scheme: FP8Scheme, ignore: [ModulePattern],
-                              activationMaxima: [String: Float], metadata: [String: String], maxShardBytes: Int,
-                              to output: String, replace: Bool,
-                              progress: ((Int, Int, String) -> Void)? = nil) throws -> FP8ExportSummary {
-        let started = DispatchTime.now().uptimeNanoseconds
+    /// Pass 1: resolves `ignore` (each pattern must match a Linear), refuses a split fused group, a
+    /// source that already declares a quantization and any non-finite value, and computes every weight scale.
+    public static func plan(directory: ModelDirectory, scheme: FP8Scheme, ignore: [ModulePattern],
+                            progress: ((Int, Int, String) -> Void)? = nil) throws -> FP8ExportPlan {
         let checkpoint = directory.checkpoint
         let tensors = checkpoint.tensors
         let linears = tensors.filter(isLinearWeight).map { String($0.name.dropLast(".weight".count)) }
-        let ignored = Set(linears.filter { module in ignore.contains { $0.matches(module) } })
+        for pattern in ignore where !linears.contains(where: pattern.matches) {
+            throw FP8QuantizationError.unmatchedIgnore(pattern: pattern.text)
+        }
+        let patterns = ModulePattern.defaultIgnored + ignore
+        let ignored = Set(linears.filter { module in patterns.contains { $0.matches(module) } })
         try checkFusedGroups(linears, ignored: ignored)
-
-        // Pass 1: every float tensor finite; every scale computed.
-        var weightScales: [String: [Float]] = [:], inputScales: [String: Float] = [:]
-        var modules: [FP8ExportSummary.Module] = []
+        let ignoreList = ["lm_head"] + linears.filter { ignored.contains($0) && $0 != "lm_head" }
+        let configText = try ModelConfigText.adding(quantizationConfig: FP8QuantizationConfig(scheme: scheme, ignore: ignoreList).json,
+                                                    toConfigOf: directory.path)
+        var weightScales: [String: [Float]] = [:]
+        var quantized: [String] = []
         for (position, tensor) in tensors.enumerated() where tensor.dtype.isFloatingPoint {
-            progress?(position, tensors.count * 2, "check \(tensor.name)")
+            progress?(position, tensors.count, "check \(tensor.name)")
             let values = try checkpoint.floats(named: tensor.name)
             let module = String(tensor.name.dropLast(".weight".count))
             guard tensor.name.hasSuffix(".weight"), linears.contains(module), !ignored.contains(module) else {
                 _ = try values.withUnsafeBufferPointer { try FP8Quantizer.absoluteMaximum($0, tensor: tensor.name) }
                 continue
             }
-            let storage = scaleDType(tensor.dtype)
-            let scales = try FP8Quantizer.weightScales(values, rows: tensor.shape[0], columns: tensor.shape[1],
-                                                       strategy: scheme.weights, storage: storage, tensor: tensor.name)
-            weightScales[module] = scales
-            if scheme.activations == .static {
+            weightScales[module] = try FP8Quantizer.weightScales(values, rows: tensor.shape[0], columns: tensor.shape[1],
+                                                                 strategy: scheme.weights, storage: scaleDType(tensor.dtype),
+                                                                 tensor: tensor.name)
+            quantized.append(module)
+        }
+        return FP8ExportPlan(directory: directory, scheme: scheme, quantized: quantized, ignoreList: ignoreList,
+                             weightScales: weightScales, configText: configText)
+    }
+
+    /// Pass 2: the input scales (static scheme) and the directory.
+    /// - Parameters:
+    ///   - activationMaxima: max |x| of each Linear module's input over the calibration set (static scheme).
+    ///   - metadata: extra `__metadata__` entries (provenance) for every weights file.
+    public static func write(_ plan: FP8ExportPlan, activationMaxima: [String: Float], metadata: [String: String],
+                             maxShardBytes: Int, to output: String, replace: Bool,
+                             progress: ((Int, Int, String) -> Void)? = nil) throws -> FP8ExportSummary {
+        let started = DispatchTime.now().uptimeNanoseconds
+        let checkpoint = plan.directory.checkpoint
+        var inputScales: [String: Float] = [:]
+        var modules: [FP8ExportSummary.Module] = []
+        for module in plan.quantized {
+            guard let (tensor, _) = checkpoint.locate(module + ".weight"), let scales = plan.weightScales[module] else { continue }
+            if plan.scheme.activations == .static {
                 guard let amax = activationMaxima[module] else { throw FP8QuantizationError.missingActivationStatistics(module: module) }
-                guard let scale = FP8Quantizer.scale(amax: amax, storage: storage) else {
-                    throw FP8QuantizationError.scaleOverflow(tensor: module + ".input_scale", amax: amax, storage: storage)
+                guard amax.isFinite, let scale = FP8Quantizer.scale(amax: amax, storage: scaleDType(tensor.dtype)) else {
+                    throw FP8QuantizationError.inputScaleOverflow(module: module, amax: amax, storage: scaleDType(tensor.dtype))
                 }
                 inputScales[module] = scale
             }
@@ -73,27 +106,27 @@ public enum FP8Exporter {
                                  inputScale: inputScales[module]))
         }
 
-        // Pass 2: the tensors to write, in checkpoint order, each produced when the writer reaches it.
+        // The tensors to write, in checkpoint order, each produced when the writer reaches it.
         var pending: [PendingTensor] = []
-        let total = tensors.count
-        for tensor in tensors {
+        for tensor in checkpoint.tensors {
             let module = String(tensor.name.dropLast(".weight".count))
-            guard let scales = weightScales[module], tensor.name.hasSuffix(".weight") else {
+            guard let scales = plan.weightScales[module], tensor.name.hasSuffix(".weight") else {
                 pending.append(PendingTensor(name: tensor.name, dtype: tensor.dtype, shape: tensor.shape) {
-                    guard let (info, file) = checkpoint.locate(tensor.name) else { throw SafetensorsError.tensorNotFound(name: tensor.name, location: directory.path) }
+                    guard let (info, file) = checkpoint.locate(tensor.name) else {
+                        throw SafetensorsError.tensorNotFound(name: tensor.name, location: plan.directory.path)
+                    }
                     return file.withBytes(of: info) { Array($0) }
                 })
                 continue
             }
             let storage = scaleDType(tensor.dtype)
             let (rows, columns) = (tensor.shape[0], tensor.shape[1])
-            let name = tensor.name
-            let dtype = tensor.dtype
+            let (name, dtype) = (tensor.name, tensor.dtype)
             pending.append(PendingTensor(name: name, dtype: .float8E4M3, shape: tensor.shape) {
                 FP8Quantizer.encode(try checkpoint.floats(named: name), rows: rows, columns: columns, scales: scales, dtype: dtype)
             })
             pending.append(PendingTensor(name: module + ".weight_scale", dtype: storage,
-                                         shape: scheme.weights == .channel ? [rows, 1] : [1],
+                                         shape: plan.scheme.weights == .channel ? [rows, 1] : [1],
                                          data: Float32Conversion.encode(scales, as: storage)))
             if let input = inputScales[module] {
                 pending.append(PendingTensor(name: module + ".input_scale", dtype: storage, shape: [1],
@@ -101,7 +134,7 @@ public enum FP8Exporter {
             }
         }
         // The writer calls producers in file order, one at a time; report progress as they run.
-        let counter = ProgressCounter(offset: total, total: total * 2, report: progress)
+        let counter = ProgressCounter(total: pending.count, report: progress)
         let counted = pending.map { tensor in
             PendingTensor(name: tensor.name, dtype: tensor.dtype, shape: tensor.shape) {
                 let bytes = try tensor.bytes()
@@ -109,19 +142,25 @@ public enum FP8Exporter {
                 return bytes
             }
         }
-        let ignoreList = ["lm_head"] + linears.filter { ignored.contains($0) && $0 != "lm_head" }
-        let config = FP8QuantizationConfig(scheme: scheme, ignore: ignoreList)
-        let configText = try ModelConfigText.adding(quantizationConfig: config.json, toConfigOf: directory.path)
         let writer = CheckpointDirectoryWriter(output: output, replace: replace)
         try writer.write(tensors: counted, maxShardBytes: maxShardBytes, metadata: metadata.merging(["format": "pt"]) { a, _ in a },
-                         config: configText, companions: CheckpointDirectoryWriter.companionFiles(of: directory.path))
-        let files = ((try? FileManager.default.contentsOfDirectory(atPath: output)) ?? []).sorted()
+                         config: plan.configText, companions: CheckpointDirectoryWriter.companionFiles(of: plan.directory.path))
+        let root = URL(fileURLWithPath: writer.output)
+        let files = ((try? FileManager.default.contentsOfDirectory(atPath: writer.output)) ?? []).sorted()
         let bytes = files.reduce(0) { sum, file in
-            sum + ((try? FileManager.default.attributesOfItem(atPath: URL(fileURLWithPath: output).appendingPathComponent(file).path)[.size] as? Int) ?? 0)
+            sum + ((try? FileManager.default.attributesOfItem(atPath: root.appendingPathComponent(file).path)[.size] as? Int) ?? 0)
         }
-        return FP8ExportSummary(scheme: scheme.description, modules: modules, ignored: ignoreList, files: files, bytes: bytes,
-                                sourceBytes: tensors.reduce(0) { $0 + $1.byteCount },
+        return FP8ExportSummary(scheme: plan.scheme.description, modules: modules, ignored: plan.ignoreList, files: files, bytes: bytes,
+                                sourceBytes: checkpoint.tensors.reduce(0) { $0 + $1.byteCount },
                                 seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
+    }
+
+    /// ``plan(directory:scheme:ignore:progress:)`` then ``write(_:activationMaxima:metadata:maxShardBytes:to:replace:progress:)``.
+    public static func export(directory: ModelDirectory, scheme: FP8Scheme, ignore: [ModulePattern],
+                              activationMaxima: [String: Float], metadata: [String: String], maxShardBytes: Int,
+                              to output: String, replace: Bool) throws -> FP8ExportSummary {
+        try write(plan(directory: directory, scheme: scheme, ignore: ignore), activationMaxima: activationMaxima, metadata: metadata,
+                  maxShardBytes: maxShardBytes, to: output, replace: replace)
     }
 
     /// A Linear's weight: a 2-D `*.weight` (float or FP8) that is not an embedding table.
@@ -139,33 +178,22 @@ public enum FP8Exporter {
 
     /// vLLM fuses q/k/v and gate/up into one layer each and refuses a checkpoint that quantizes part of one.
     static func checkFusedGroups(_ linears: [String], ignored: Set<String>) throws {
-        let groups = [["q_proj", "k_proj", "v_proj"], ["gate_proj", "up_proj"]]
-        var parents: [String] = []
-        for module in linears {
-            guard let dot = module.lastIndex(of: ".") else { continue }
-            let parent = String(module[..<dot])
-            if !parents.contains(parent) { parents.append(parent) }
-        }
-        for parent in parents {
-            for group in groups {
-                let members = group.map { "\(parent).\($0)" }.filter(linears.contains)
-                let out = members.filter(ignored.contains)
-                if !out.isEmpty && out.count != members.count {
-                    throw FP8QuantizationError.splitFusedGroup(quantized: members.filter { !ignored.contains($0) }, ignored: out)
-                }
-            }
+        for module in linears where ignored.contains(module) {
+            let members = FusedLinears.group(of: module).filter(linears.contains)
+            let quantized = members.filter { !ignored.contains($0) }
+            if !quantized.isEmpty { throw FP8QuantizationError.splitFusedGroup(quantized: quantized, ignored: members.filter(ignored.contains)) }
         }
     }
 }
 
 /// Counts writer steps for a progress callback (the writer runs producers sequentially).
 private final class ProgressCounter: @unchecked Sendable {
-    private var done: Int
+    private var done = 0
     private let total: Int
     private let report: ((Int, Int, String) -> Void)?
 
-    init(offset: Int, total: Int, report: ((Int, Int, String) -> Void)?) {
-        (done, self.total, self.report) = (offset, total, report)
+    init(total: Int, report: ((Int, Int, String) -> Void)?) {
+        (self.total, self.report) = (total, report)
     }
 
     func step(_ label: String) {

@@ -43,15 +43,14 @@ public struct FP8WeightSource: WeightSource {
         }
         var fused = scales
         for module in scales.keys {
-            let group = Self.fusedGroup(of: module).filter { scales[$0] != nil }
-            fused[module] = group.compactMap { scales[$0] }.max()
+            fused[module] = FusedLinears.group(of: module).compactMap { scales[$0] }.max()
         }
         inputScales = fused
         var weightScales: [String: Float] = [:]
         if checkpoint.config.scheme.weights == .tensor {
             let own = Dictionary(uniqueKeysWithValues: try checkpoint.quantizedModules.map { ($0, try checkpoint.weightScales(module: $0)[0]) })
             for (module, scale) in own {
-                let largest = Self.fusedGroup(of: module).compactMap { own[$0] }.max() ?? scale
+                let largest = FusedLinears.group(of: module).compactMap { own[$0] }.max() ?? scale
                 if largest > scale { weightScales[module] = largest }
             }
         }
@@ -61,6 +60,9 @@ public struct FP8WeightSource: WeightSource {
     public func weight(_ name: String) throws -> (shape: [Int], values: [Float]) {
         var (shape, values) = try checkpoint.floats(name)
         if name.hasSuffix(".weight"), let largest = fusedWeightScales[String(name.dropLast(".weight".count))] {
+            // vLLM: per_tensor_dequantize (code in f16 times a 0-dim f32 scale: an f16 product), then the
+            // static quantization kernel with the largest scale.
+            for i in values.indices { values[i] = Float(Float16(values[i])) }
             values.withUnsafeMutableBufferPointer { qg_fp8_e4m3_fake_quant($0.baseAddress, 1 / largest, largest, Int64($0.count)) }
         }
         return (shape, values)
@@ -73,15 +75,5 @@ public struct FP8WeightSource: WeightSource {
         case .dynamic: return .fp8E4M3PerToken
         case .static: return inputScales[module].map { .fp8E4M3(scale: $0) }
         }
-    }
-
-    /// The modules vLLM runs as one GEMM with `module` (itself included).
-    static func fusedGroup(of module: String) -> [String] {
-        guard let dot = module.lastIndex(of: ".") else { return [module] }
-        let parent = module[..<dot], leaf = module[module.index(after: dot)...]
-        for group in [["q_proj", "k_proj", "v_proj"], ["gate_proj", "up_proj"]] where group.contains(String(leaf)) {
-            return group.map { "\(parent).\($0)" }
-        }
-        return [module]
     }
 }

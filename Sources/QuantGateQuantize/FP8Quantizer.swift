@@ -98,6 +98,10 @@ public enum FP8QuantizationError: Error, Equatable, Sendable, CustomStringConver
     case splitFusedGroup(quantized: [String], ignored: [String])
     /// The calibration statistics lack a Linear's input (static activation scales need it).
     case missingActivationStatistics(module: String)
+    /// A Linear's input maximum is not finite or gives a scale beyond the scale dtype.
+    case inputScaleOverflow(module: String, amax: Float, storage: DType)
+    /// An `--ignore` pattern that matches no Linear (a typo would otherwise go unnoticed).
+    case unmatchedIgnore(pattern: String)
 
     public var description: String {
         switch self {
@@ -107,6 +111,10 @@ public enum FP8QuantizationError: Error, Equatable, Sendable, CustomStringConver
             "tensor \(tensor): max |w| = \(amax) gives a scale beyond the range of \(storage.rawValue)"
         case .splitFusedGroup(let quantized, let ignored):
             "--ignore splits a group vLLM fuses into one layer: \(ignored.joined(separator: ", ")) ignored but \(quantized.joined(separator: ", ")) quantized; ignore all of them or none"
+        case .inputScaleOverflow(let module, let amax, let storage):
+            "\(module): max |x| = \(amax) over the calibration data gives no finite \(storage.rawValue) input scale"
+        case .unmatchedIgnore(let pattern):
+            "--ignore \(pattern) matches no Linear of the checkpoint (module names look like model.layers.0.mlp.down_proj)"
         case .missingActivationStatistics(let module):
             "no calibration statistics for the input of \(module); static activation scales need them (or use --activations dynamic)"
         }

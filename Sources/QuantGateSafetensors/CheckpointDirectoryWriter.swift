@@ -9,9 +9,17 @@ public struct CheckpointDirectoryWriter {
     /// Replace an existing `output` (otherwise an existing one is an error).
     public var replace: Bool
 
+    /// - Parameter output: the directory to create (a trailing `/` is ignored).
     public init(output: String, replace: Bool) {
-        self.output = output
+        self.output = URL(fileURLWithPath: output).standardizedFileURL.path
         self.replace = replace
+    }
+
+    /// Throws unless `output` may be written: absent, or `replace` given.
+    public func checkWritable() throws {
+        if FileManager.default.fileExists(atPath: output) && !replace {
+            throw SafetensorsError.invalidWrite(file: output, reason: "already exists (pass --force to replace it)")
+        }
     }
 
     /// The files beside the weights worth carrying over from a source model directory: tokenizer,
@@ -34,9 +42,7 @@ public struct CheckpointDirectoryWriter {
     public func write(tensors: [PendingTensor], maxShardBytes: Int, metadata: [String: String], config: String,
                       companions: [String]) throws {
         let manager = FileManager.default
-        if manager.fileExists(atPath: output) && !replace {
-            throw SafetensorsError.invalidWrite(file: output, reason: "already exists (pass --force to replace it)")
-        }
+        try checkWritable()
         let partial = output + ".partial"
         try? manager.removeItem(atPath: partial)
         do {
@@ -47,24 +53,30 @@ public struct CheckpointDirectoryWriter {
             for file in companions {
                 try manager.copyItem(atPath: file, toPath: root.appendingPathComponent(URL(fileURLWithPath: file).lastPathComponent).path)
             }
+            try checkWritable()  // an output that appeared meanwhile is not replaced without --force
         } catch {
             try? manager.removeItem(atPath: partial)
             if let error = error as? SafetensorsError { throw error }
             throw SafetensorsError.invalidWrite(file: output, reason: "\(error)")
         }
+        // The old output is moved aside, the new one moved in, and the old one deleted last; if the second
+        // rename fails the old one is put back, so a model is always under the final name.
+        var aside: String?
         if manager.fileExists(atPath: output) {
-            let old = output + ".old"
-            try? manager.removeItem(atPath: old)
+            let old = output + ".replaced-\(getpid())"
             guard rename(output, old) == 0 else {
+                let reason = String(cString: strerror(errno))
                 try? manager.removeItem(atPath: partial)
-                throw SafetensorsError.invalidWrite(file: output, reason: "cannot move the existing output aside: \(String(cString: strerror(errno)))")
+                throw SafetensorsError.invalidWrite(file: output, reason: "cannot move the existing output aside: \(reason)")
             }
-            try? manager.removeItem(atPath: old)
+            aside = old
         }
         guard rename(partial, output) == 0 else {
             let reason = String(cString: strerror(errno))
+            if let aside { _ = rename(aside, output) }
             try? manager.removeItem(atPath: partial)
             throw SafetensorsError.invalidWrite(file: output, reason: "cannot rename \(partial): \(reason)")
         }
+        if let aside { try? manager.removeItem(atPath: aside) }
     }
 }

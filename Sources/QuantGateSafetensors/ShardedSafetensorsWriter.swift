@@ -16,7 +16,8 @@ public enum ShardedSafetensorsWriter {
         ]
         let upper = trimmed.uppercased()
         for (suffix, factor) in units where upper.hasSuffix(suffix) {
-            guard let number = Double(upper.dropLast(suffix.count).trimmingCharacters(in: .whitespaces)), number > 0 else { return nil }
+            guard let number = Double(upper.dropLast(suffix.count).trimmingCharacters(in: .whitespaces)), number > 0,
+                  (number * factor).isFinite, number * factor >= 1, number * factor < 9e18 else { return nil }
             return Int(number * factor)
         }
         guard let bytes = Int(trimmed), bytes > 0 else { return nil }

@@ -35,6 +35,8 @@ public enum PythonJSON {
             case "\n": out += "\\n"
             case "\r": out += "\\r"
             case "\t": out += "\\t"
+            case "\u{08}": out += "\\b"
+            case "\u{0C}": out += "\\f"
             case _ where scalar.value < 0x20 || scalar.value > 0x7E:
                 let units = scalar.value > 0xFFFF ? Array(String(scalar).utf16) : [UInt16(scalar.value)]
                 for unit in units { out += String(format: "\\u%04x", unit) }

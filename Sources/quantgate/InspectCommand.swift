@@ -35,14 +35,7 @@ struct InspectCommand: ParsableCommand {
         if !isDirectory.boolValue && model.lowercased().hasSuffix(".gguf") {
             let file = try GGUFFile(path: model)
             let report = GGUFInspectReport(path: model, file: file)
-            if let dumpDirectory {
-                try FileManager.default.createDirectory(atPath: dumpDirectory, withIntermediateDirectories: true)
-                for tensor in file.tensors {
-                    let values = try file.floats(named: tensor.name).values
-                    let url = URL(fileURLWithPath: dumpDirectory).appendingPathComponent(tensor.name + ".f32")
-                    try values.withUnsafeBytes { Data($0) }.write(to: url)
-                }
-            }
+            try dump(file.tensors.map(\.name)) { try file.floats(named: $0).values }
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -53,20 +46,14 @@ struct InspectCommand: ParsableCommand {
             return
         }
         let report: InspectReport
-        if isDirectory.boolValue && FP8Checkpoint.isCompressedTensors(directory: model) {
+        if isDirectory.boolValue && FP8Checkpoint.isFP8(directory: model) {
             let fp8 = try FP8Checkpoint(directory: model)
             let configuration = try ModelDirectory(path: model).configuration
             // The scales sit beside the Linears they belong to; the check compares everything else with config.json.
             let tensors = fp8.checkpoint.tensors.filter { !$0.name.hasSuffix(".weight_scale") && !$0.name.hasSuffix(".input_scale") }
             report = InspectReport(path: model, checkpoint: fp8.checkpoint, configuration: configuration,
                                    check: TensorCheck(configuration: configuration, tensors: tensors))
-            if let dumpDirectory {
-                try FileManager.default.createDirectory(atPath: dumpDirectory, withIntermediateDirectories: true)
-                for tensor in fp8.checkpoint.tensors {
-                    let values = try fp8.floats(tensor.name).values
-                    try values.withUnsafeBytes { Data($0) }.write(to: URL(fileURLWithPath: dumpDirectory).appendingPathComponent(tensor.name + ".f32"))
-                }
-            }
+            try dump(fp8.checkpoint.tensors.map(\.name)) { try fp8.floats($0).values }
             if !json {
                 print("compressed-tensors: \(fp8.config.scheme), \(fp8.quantizedModules.count) Linears in E4M3, ignore: \(fp8.config.ignore.joined(separator: ", "))")
             }
@@ -81,6 +68,15 @@ struct InspectCommand: ParsableCommand {
         print(json ? report.json() : report.text())
         if isDirectory.boolValue, let check = report.checkResult {
             try check.validate(directory: model)
+        }
+    }
+
+    /// `--dump-dequantized`: each tensor's f32 values as DIR/NAME.f32.
+    private func dump(_ names: [String], values: (String) throws -> [Float]) throws {
+        guard let dumpDirectory else { return }
+        try FileManager.default.createDirectory(atPath: dumpDirectory, withIntermediateDirectories: true)
+        for name in names {
+            try values(name).withUnsafeBytes { Data($0) }.write(to: URL(fileURLWithPath: dumpDirectory).appendingPathComponent(name + ".f32"))
         }
     }
 }

@@ -61,7 +61,12 @@ struct PipelineCommand: ParsableCommand {
     func resolvedTargets() throws -> [(name: String, artefact: ArtefactChoice)] {
         let names = targets.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         guard !names.isEmpty else { throw ValidationError("--targets needs at least one target") }
-        let formatKind: ArtefactKind? = format.map { $0.lowercased() == "fp8" ? .fp8 : .gguf }
+        let formatKind = format.map(ArtefactChoice.kind(ofFormat:))
+        if let format, let formatKind, !names.contains(where: { name in
+            HardwareTarget.named(name).map { $0.artefact == formatKind || $0.alsoRuns.contains(formatKind) } ?? false
+        }) {
+            throw ValidationError("--format \(format): none of --targets \(names.joined(separator: ",")) runs \(formatKind.rawValue)")
+        }
         return try names.map { name in
             let target = HardwareTarget.named(name)
             let runsFormat = formatKind.map { kind in target.map { $0.artefact == kind || $0.alsoRuns.contains(kind) } ?? false } ?? false

@@ -65,8 +65,10 @@ struct QuantizeCommand: ParsableCommand {
     var quiet = false
 
     func validate() throws {
-        _ = try choice()
         guard !(noImatrix && imatrix != nil) else { throw ValidationError("--imatrix and --no-imatrix exclude each other") }
+        if case .fp8 = try choice(), imatrix != nil || noImatrix || saveImatrix != nil {
+            throw ValidationError("--imatrix, --no-imatrix and --save-imatrix apply to GGUF artefacts, not to FP8")
+        }
     }
 
     func choice() throws -> ArtefactChoice {
@@ -94,6 +96,7 @@ struct QuantizeCommand: ParsableCommand {
     }
 
     private func runFP8() throws {
+        let out = URL(fileURLWithPath: out).standardizedFileURL.path  // `--out model-fp8/` names the directory
         let job = FP8QuantizeJob(model: model, options: fp8, target: target, calibrationData: calibrationData,
                                  calibrationCache: calibration ?? out + ".calibration.h5", replace: force, quiet: quiet)
         let summary = try job.run(out: out)

@@ -121,6 +121,8 @@ struct GateCommandsTests {
         #expect(unknown.status == 2 && unknown.stderr.contains("tpu9"))
         let gpu = try CLI.run(["pipeline", model, "--targets", "a100", "--out", out.path])
         #expect(gpu.status == 2 && gpu.stderr.contains("gptq"), "\(gpu.stderr)")
+        let unused = try CLI.run(["pipeline", model, "--targets", "h100", "--format", "gguf:Q8_0", "--out", out.path])
+        #expect(unused.status == 2 && unused.stderr.contains("none of --targets"), "\(unused.stderr)")
         let ada = try CLI.run(["pipeline", model, "--targets", "l40s", "--out", out.path])
         #expect(ada.status == 2 && ada.stderr.contains("--format fp8"), "\(ada.stderr)")
     }

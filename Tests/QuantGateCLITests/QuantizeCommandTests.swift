@@ -64,7 +64,7 @@ struct QuantizeCommandTests {
         #expect(result.stdout.contains("Linears in E4M3") && result.stdout.contains("model.layers.1.mlp.down_proj"), "\(result.stdout)")
         let inspect = try CLI.run(["inspect", out])
         #expect(inspect.status == 0 && inspect.stdout.contains("compressed-tensors: FP8 W8A8"), "\(inspect.stdout)\(inspect.stderr)")
-        let again = try CLI.run(["quantize", model, "--target", "h100", "--activations", "dynamic", "--out", out, "--quiet"])
+        let again = try CLI.run(["quantize", model, "--target", "h100", "--activations", "dynamic", "--out", out + "/", "--quiet"])
         #expect(again.status == 2 && again.stderr.contains("--force"), "\(again.stderr)")
 
         // One f32 weight of the fixture turned into NaN, in place in a copy.
@@ -79,9 +79,13 @@ struct QuantizeCommandTests {
         bytes.replaceSubrange(begin..<(begin + 4), with: [0x00, 0x00, 0xC0, 0x7F])
         try bytes.write(to: weights)
         let bad = directory.appendingPathComponent("bad").path
-        let refused = try CLI.run(["quantize", damaged.path, "--target", "h100", "--activations", "dynamic", "--out", bad])
+        let refused = try CLI.run(["quantize", damaged.path, "--target", "h100", "--data", "prose", "--out", bad])
         #expect(refused.status == 2 && refused.stderr.contains("model.layers.0.self_attn.v_proj.weight: element 5 is nan"),
                 "\(refused.stderr)")
         #expect(!FileManager.default.fileExists(atPath: bad) && !FileManager.default.fileExists(atPath: bad + ".partial"))
+        #expect(!FileManager.default.fileExists(atPath: bad + ".calibration.h5"), "refused before calibrating")
+        let replaced = try CLI.run(["quantize", model, "--target", "h100", "--activations", "dynamic", "--out", out + "/", "--force", "--quiet"])
+        #expect(replaced.status == 0, "\(replaced.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasPrefix("fp8.") && !$0.hasSuffix(".h5") }.isEmpty)
     }
 }

@@ -25,7 +25,7 @@ struct FP8ExportTests {
     static func export(_ model: String, to out: String, scheme: FP8Scheme = FP8Scheme(), ignore: [String] = [],
                        maxima: [String: Float]? = nil, shard: Int = 5_000_000_000, replace: Bool = false) throws -> FP8ExportSummary {
         try FP8Exporter.export(directory: ModelDirectory(path: model), scheme: scheme,
-                               ignore: ModulePattern.defaultIgnored + ignore.map(ModulePattern.init),
+                               ignore: ignore.map(ModulePattern.init),
                                activationMaxima: try maxima ?? Self.maxima(model), metadata: ["quantgate.target": "h100"],
                                maxShardBytes: shard, to: out, replace: replace)
     }
@@ -54,7 +54,12 @@ struct FP8ExportTests {
                 let amax = weight[(row * shape[1])..<((row + 1) * shape[1])].map(abs).max()!
                 #expect(scales[row] == FP8Quantizer.round(amax / 448, to: .bfloat16), "\(module) row \(row)")
             }
-            #expect(codes == FP8Quantizer.encode(weight, rows: shape[0], columns: shape[1], scales: scales, dtype: .bfloat16))
+            // Independently of the kernels: the f32 quotient rounded to bf16, +0, then the E4M3 cast.
+            let expected = weight.enumerated().map { index, w -> Float in
+                let bits = (w / scales[index / shape[1]]).bitPattern
+                return Float(bitPattern: (bits &+ 0x7FFF &+ ((bits >> 16) & 1)) & 0xFFFF_0000) + 0
+            }
+            #expect(codes == Float32Conversion.encode(expected, as: .float8E4M3), "\(module) codes")
             let (_, values) = try fp8.floats(module + ".weight")
             var decoded = [Float](repeating: 0, count: codes.count)
             codes.withUnsafeBytes { decoded = Float32Conversion.decode($0, as: .float8E4M3) }
@@ -126,6 +131,13 @@ struct FP8ExportTests {
         #expect(throws: FP8QuantizationError.missingActivationStatistics(module: "model.layers.0.mlp.down_proj")) {
             try Self.export(Self.bard, to: split, maxima: [:])
         }
+        #expect(throws: FP8QuantizationError.unmatchedIgnore(pattern: "model.layer.0.*")) {
+            try Self.export(Self.bard, to: split, ignore: ["model.layer.0.*"])
+        }
+        // A written ignore list is matched as vLLM matches it: exact names, `re:` anchored at the start only.
+        let config = FP8QuantizationConfig(scheme: FP8Scheme(), ignore: ["lm_head", "re:model\\.layers\\.1\\."])
+        #expect(config.ignores(module: "model.layers.1.mlp.up_proj") && config.ignores(module: "lm_head"))
+        #expect(!config.ignores(module: "model.layers.2.mlp.up_proj") && !config.ignores(module: "lm_head.extra"))
     }
 
     @Test("sharding: greedy shards, an index, and a reader that sees one checkpoint")
@@ -211,6 +223,7 @@ struct FP8ExportTests {
         #expect(throws: SafetensorsError.self) { try Self.export(model, to: out) }
         try Self.export(model, to: out, scheme: FP8Scheme(weights: .tensor, activations: .dynamic), replace: true)
         #expect(try FP8Checkpoint(directory: out).config.scheme.activations == .dynamic)
-        #expect(!FileManager.default.fileExists(atPath: out + ".partial") && !FileManager.default.fileExists(atPath: out + ".old"))
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasPrefix("fp8.") }
+        #expect(leftovers.isEmpty, "no .partial or moved-aside directory left: \(leftovers)")
     }
 }

@@ -19,8 +19,7 @@ enum ArtefactChoice: Hashable, CustomStringConvertible {
         }
         let kind: ArtefactKind
         if let format {
-            let lowered = format.lowercased()
-            kind = lowered == "fp8" ? .fp8 : lowered.hasPrefix("gguf:") ? .gguf : ArtefactKind(rawValue: lowered) ?? .gguf
+            kind = Self.kind(ofFormat: format)
             guard kind == target.artefact || target.alsoRuns.contains(kind) else {
                 throw ValidationError("--format \(format): target \(targetName) runs \(([target.artefact] + target.alsoRuns).map(\.rawValue).joined(separator: " or "))")
             }
@@ -29,13 +28,18 @@ enum ArtefactChoice: Hashable, CustomStringConvertible {
         }
         switch kind {
         case .gguf: self = .gguf(try GGUFFileType(formatFlag: format))
-        case .fp8:
-            guard format == nil || format?.lowercased() == "fp8" else { throw ValidationError("--format \(format!): expected fp8") }
-            self = .fp8
+        case .fp8: self = .fp8
         case .awq, .gptq:
             throw ValidationError("target \(targetName) needs the \(kind.rawValue) artefact, which this version does not write yet"
                                   + (target.alsoRuns.contains(.fp8) ? " (--format fp8 gives it an FP8 artefact)" : ""))
         }
+    }
+
+    /// The artefact kind a `--format` value names (`fp8`, `awq`, `gptq`; anything else is read as GGUF,
+    /// whose parser then names what is wrong).
+    static func kind(ofFormat format: String) -> ArtefactKind {
+        let lowered = format.lowercased()
+        return lowered.hasPrefix("gguf:") ? .gguf : ArtefactKind(rawValue: lowered) ?? .gguf
     }
 
     var description: String {

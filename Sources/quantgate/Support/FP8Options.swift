@@ -28,7 +28,8 @@ struct FP8Options: ParsableArguments {
     }
 
     var scheme: FP8Scheme { FP8Scheme(weights: weightScales, activations: activations) }
-    var patterns: [ModulePattern] { ModulePattern.defaultIgnored + ignore.map(ModulePattern.init) }
+    /// The user's `--ignore` patterns (the exporter adds the defaults).
+    var patterns: [ModulePattern] { ignore.map(ModulePattern.init) }
     var maxShardBytes: Int { ShardedSafetensorsWriter.parseSize(maxShardSize) ?? 5_000_000_000 }
 }
 
