@@ -24,7 +24,7 @@ public enum ForwardBenchmark {
         var rng = SplitMix64(seed: 0x5EED)
         let ids = (0..<tokens).map { _ in Int.random(in: 0..<c.vocabSize, using: &rng) }
         _ = try model.logits(tokens: ids)  // warm up: page in weights, start BLAS threads
-        let forward = try best(repeats) { _ = try model.logits(tokens: ids) }
+        let forward = try BenchmarkTiming.best(repeats) { _ = try model.logits(tokens: ids) }
 
         // The GEMMs of one prefill: [T, in] · [out, in]ᵀ for every projection, and the output head.
         let shapes = [(c.hiddenSize, c.headCount * c.headDim), (c.hiddenSize, c.kvHeadCount * c.headDim),
@@ -38,7 +38,7 @@ public enum ForwardBenchmark {
         var y = [Float](repeating: 0, count: tokens * max(c.vocabSize, largest))
         var gemmFLOPs = 2.0 * Double(tokens * c.hiddenSize * c.vocabSize)
         for (input, output) in shapes { gemmFLOPs += 2.0 * Double(tokens * input * output * c.layerCount) }
-        let gemm = try best(repeats) {
+        let gemm = try BenchmarkTiming.best(repeats) {
             for _ in 0..<c.layerCount {
                 for (input, output) in shapes { sgemm(tokens, input, output, x, w, &y) }
             }
@@ -54,16 +54,6 @@ public enum ForwardBenchmark {
     private static func sgemm(_ t: Int, _ input: Int, _ output: Int, _ x: [Float], _ w: [Float], _ y: inout [Float]) {
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(t), Int32(output), Int32(input), 1,
                     x, Int32(input), w, Int32(input), 0, &y, Int32(output))
-    }
-
-    private static func best(_ repeats: Int, _ body: () throws -> Void) throws -> Double {
-        var fastest = Double.infinity
-        for _ in 0..<max(1, repeats) {
-            let start = DispatchTime.now().uptimeNanoseconds
-            try body()
-            fastest = min(fastest, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-        }
-        return fastest
     }
 }
 

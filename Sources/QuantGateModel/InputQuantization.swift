@@ -7,7 +7,7 @@ import QuantGateTensors
 /// 32 values, f16 scale) for the legacy quants and Q8_0, 256-value blocks (`Q8_K`, f32 scale) for the
 /// k-quants. The product of those rounded inputs with the dequantized weights is what it computes,
 /// up to summation order.
-public enum InputQuantization: Sendable, Equatable {
+public enum InputQuantization: Sendable, Hashable {
     case f16
     case bf16
     /// ggml's `quantize_row_q8_0` (AVX2): d = amax / 127 stored as f16, q = round-half-even(x · 127 / amax).
@@ -85,5 +85,23 @@ public enum InputQuantization: Sendable, Equatable {
         if value.isNaN { return Float(bitPattern: (bits | 0x0040_0000) & 0xFFFF_0000) }
         let rounded = (bits &+ 0x7FFF &+ ((bits >> 16) & 1)) & 0xFFFF_0000
         return Float(bitPattern: rounded)
+    }
+}
+
+/// One Linear input as each projection reading it sees it: projections that share the input and its
+/// rounding (q/k/v, gate/up) share one rounded copy instead of rounding it again.
+struct RoundedInput {
+    let x: Matrix
+    private var rounded: [InputQuantization: Matrix] = [:]
+
+    init(_ x: Matrix) { self.x = x }
+
+    /// `x` rounded by `rounding` (nil: as it is).
+    mutating func callAsFunction(_ rounding: InputQuantization?) -> Matrix {
+        guard let rounding else { return x }
+        if let done = rounded[rounding] { return done }
+        let y = rounding.apply(x)
+        rounded[rounding] = y
+        return y
     }
 }

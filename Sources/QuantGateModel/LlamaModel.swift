@@ -111,9 +111,10 @@ public final class LlamaModel: Sendable {
         // Attention: x → RMSNorm → q, k, v → RoPE → causal GQA → o_proj → residual.
         let x = Kernels.rmsNorm(hidden, weight: w.inputNorm, eps: eps)
         observe?(.attention, x)
-        var q = Kernels.linear(x, weight: w.q, outputs: c.headCount * c.headDim, bias: w.qBias, rounding: w.inputQuantization.q)
-        var k = Kernels.linear(x, weight: w.k, outputs: c.kvHeadCount * c.headDim, bias: w.kBias, rounding: w.inputQuantization.k)
-        let v = Kernels.linear(x, weight: w.v, outputs: c.kvHeadCount * c.headDim, bias: w.vBias, rounding: w.inputQuantization.v)
+        var xRounded = RoundedInput(x)
+        var q = Kernels.linear(xRounded(w.inputQuantization.q), weight: w.q, outputs: c.headCount * c.headDim, bias: w.qBias)
+        var k = Kernels.linear(xRounded(w.inputQuantization.k), weight: w.k, outputs: c.kvHeadCount * c.headDim, bias: w.kBias)
+        let v = Kernels.linear(xRounded(w.inputQuantization.v), weight: w.v, outputs: c.kvHeadCount * c.headDim, bias: w.vBias)
         rotary.apply(&q, heads: c.headCount, headDim: c.headDim, start: start)
         rotary.apply(&k, heads: c.kvHeadCount, headDim: c.headDim, start: start)
         let attended: Matrix
@@ -130,8 +131,9 @@ public final class LlamaModel: Sendable {
         // MLP: x → RMSNorm → silu(gate) · up → down → residual.
         let y = Kernels.rmsNorm(hidden, weight: w.postAttentionNorm, eps: eps)
         observe?(.mlp, y)
-        var gate = Kernels.linear(y, weight: w.gate, outputs: c.intermediateSize, bias: w.gateBias, rounding: w.inputQuantization.gate)
-        let up = Kernels.linear(y, weight: w.up, outputs: c.intermediateSize, bias: w.upBias, rounding: w.inputQuantization.up)
+        var yRounded = RoundedInput(y)
+        var gate = Kernels.linear(yRounded(w.inputQuantization.gate), weight: w.gate, outputs: c.intermediateSize, bias: w.gateBias)
+        let up = Kernels.linear(yRounded(w.inputQuantization.up), weight: w.up, outputs: c.intermediateSize, bias: w.upBias)
         Kernels.swiglu(&gate, up)
         observe?(.mlpHidden, gate)
         let down = Kernels.linear(gate, weight: w.down, outputs: c.hiddenSize, bias: w.downBias, rounding: w.inputQuantization.down)

@@ -1,5 +1,4 @@
 import CKernels
-import Dispatch
 import QuantGateFormats
 import QuantGateTensors
 
@@ -18,21 +17,9 @@ public enum FP8Benchmark {
     /// Best of `repeats` over a seeded `[rows, 4096]` matrix.
     public static func run(rows: Int = 1024, repeats: Int = 5) -> (memcpyMBps: Double, rows: [Row]) {
         let columns = 4096
-        var generator = SplitMix64(seed: 5)
-        let x: [Float] = (0..<(rows * columns)).map { _ in
-            let u = Float(generator.next() >> 40) / Float(1 << 24), v = Float(generator.next() >> 40) / Float(1 << 24)
-            return (u + v - 1) * 0.05
-        }
+        let x = BenchmarkTiming.weights(count: rows * columns, seed: 5)
         let bytes = Double(x.count * 4)
-        func best(_ body: () -> Void) -> Double {
-            var fastest = Double.infinity
-            for _ in 0..<repeats {
-                let start = DispatchTime.now().uptimeNanoseconds
-                body()
-                fastest = min(fastest, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-            }
-            return fastest
-        }
+        func best(_ body: () -> Void) -> Double { BenchmarkTiming.best(repeats, body) }
         var copy = [Float](repeating: 0, count: x.count)
         let memcpySeconds = best { copy.withUnsafeMutableBytes { d in x.withUnsafeBytes { s in d.copyMemory(from: s) } } }
         var codes = [UInt8](repeating: 0, count: x.count)

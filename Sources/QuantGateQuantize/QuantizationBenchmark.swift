@@ -1,5 +1,4 @@
 import CKernels
-import Dispatch
 import Foundation
 import QuantGateFormats
 import QuantGateTensors
@@ -21,22 +20,11 @@ public enum QuantizationBenchmark {
     /// Best of `repeats` over a `[rows, 4096]` gaussian-like matrix (seeded).
     public static func run(rows: Int = 64, repeats: Int = 3) -> (memcpyMBps: Double, rows: [Row]) {
         let columns = 4096
-        var generator = SplitMix64(seed: 11)
-        let x: [Float] = (0..<(rows * columns)).map { _ in
-            let u = Float(generator.next() >> 40) / Float(1 << 24), v = Float(generator.next() >> 40) / Float(1 << 24)
-            return (u + v - 1) * 0.05
-        }
+        let x = BenchmarkTiming.weights(count: rows * columns, seed: 11)
+        var generator = SplitMix64(seed: 12)
         let imatrix: [Float] = (0..<columns).map { _ in Float(generator.next() >> 40) / Float(1 << 24) + 0.01 }
         let bytes = Double(x.count * 4)
-        func best(_ body: () -> Void) -> Double {
-            var fastest = Double.infinity
-            for _ in 0..<repeats {
-                let start = DispatchTime.now().uptimeNanoseconds
-                body()
-                fastest = min(fastest, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-            }
-            return fastest
-        }
+        func best(_ body: () -> Void) -> Double { BenchmarkTiming.best(repeats, body) }
         var copy = [Float](repeating: 0, count: x.count)
         let memcpySeconds = best { copy.withUnsafeMutableBytes { d in x.withUnsafeBytes { s in d.copyMemory(from: s) } } }
         let memcpyMBps = bytes / memcpySeconds / 1e6

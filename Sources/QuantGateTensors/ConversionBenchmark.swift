@@ -33,9 +33,9 @@ public enum ConversionBenchmark {
         func row(_ name: String, sourceBytes: Int, fast: () -> Void, reference: () -> Void) -> Row {
             let scratch = UnsafeMutableRawPointer.allocate(byteCount: sourceBytes * 2, alignment: 64)
             defer { scratch.deallocate() }
-            let copy = best(repeats) { memcpy(scratch, scratch.advanced(by: sourceBytes), sourceBytes) }
-            let fastTime = best(repeats, fast)
-            let referenceTime = best(repeats, reference)
+            let copy = BenchmarkTiming.best(repeats) { memcpy(scratch, scratch.advanced(by: sourceBytes), sourceBytes) }
+            let fastTime = BenchmarkTiming.best(repeats, fast)
+            let referenceTime = BenchmarkTiming.best(repeats, reference)
             return Row(conversion: name, bytesPerSecond: Double(sourceBytes) / fastTime,
                        ratioToMemcpy: copy / fastTime, speedupOverReference: referenceTime / fastTime)
         }
@@ -58,14 +58,5 @@ public enum ConversionBenchmark {
             row("f32 → FP8 E5M2", sourceBytes: elements * 4,
                 fast: { qg_f32_to_fp8_e5m2(floats, &bytes, n) }, reference: { qg_f32_to_fp8_e5m2_ref(floats, &bytes, n) }),
         ]
-    }
-
-    /// The shortest of `repeats` wall-clock timings of `body`, in seconds.
-    private static func best(_ repeats: Int, _ body: () -> Void) -> Double {
-        (0..<max(1, repeats)).map { _ in
-            let start = DispatchTime.now().uptimeNanoseconds
-            body()
-            return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        }.min() ?? .nan
     }
 }
