@@ -30,7 +30,7 @@ let package = Package(
         .target(name: "CKernels"),
 
         // MARK: - Library modules, lowest first
-        .target(name: "QuantGateTensors", dependencies: ["CKernels"]),
+        .target(name: "QuantGateTensors", dependencies: ["CBLAS", "CKernels"]),
         .target(name: "QuantGateSafetensors", dependencies: ["QuantGateTensors"]),
         .target(name: "QuantGateTokenizer"),
         .target(name: "QuantGateModel", dependencies: ["QuantGateTensors", "QuantGateSafetensors", "CBLAS", "CKernels"]),

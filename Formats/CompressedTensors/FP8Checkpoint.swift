@@ -20,22 +20,22 @@ public final class FP8Checkpoint: Sendable {
     /// Whether `directory`'s `config.json` declares a compressed-tensors `quantization_config` (any format:
     /// the evaluator then says which formats it reads).
     public static func isCompressedTensors(directory: String) -> Bool {
-        guard let object = try? configObject(directory: directory) else { return false }
+        guard let object = try? ModelConfigText.object(directory: directory) else { return false }
         return object["quantization_config"]?["quant_method"]?.string == "compressed-tensors"
     }
 
     /// Whether `directory` declares the FP8 format this reader handles (`float-quantized`).
     public static func isFP8(directory: String) -> Bool {
         isCompressedTensors(directory: directory)
-            && (try? configObject(directory: directory))?["quantization_config"]?["format"]?.string == "float-quantized"
+            && (try? ModelConfigText.object(directory: directory))?["quantization_config"]?["format"]?.string == "float-quantized"
     }
 
     /// Opens and validates `directory`.
-    /// - Throws: ``CompressedTensorsError`` or ``SafetensorsError`` naming the file and tensor at fault.
+    /// - Throws: ``QuantizedCheckpointError`` or ``SafetensorsError`` naming the file and tensor at fault.
     public init(directory: String) throws {
         let configPath = URL(fileURLWithPath: directory).appendingPathComponent("config.json").path
-        guard let quantization = try Self.configObject(directory: directory)["quantization_config"] else {
-            throw CompressedTensorsError.invalidConfig(file: configPath, field: "", reason: "config.json has no quantization_config")
+        guard let quantization = try ModelConfigText.object(directory: directory)["quantization_config"] else {
+            throw QuantizedCheckpointError.invalidConfig(file: configPath, field: "", reason: "config.json has no quantization_config")
         }
         config = try FP8QuantizationConfig(json: quantization, file: configPath)
         checkpoint = try SafetensorsCheckpoint(path: directory)
@@ -43,7 +43,7 @@ public final class FP8Checkpoint: Sendable {
         var modules: [String] = []
         for tensor in checkpoint.tensors where tensor.dtype == .float8E4M3 {
             guard tensor.name.hasSuffix(".weight") else {
-                throw CompressedTensorsError.invalidTensor(file: directory, tensor: tensor.name, reason: "is F8_E4M3 but is not a Linear weight")
+                throw QuantizedCheckpointError.invalidTensor(file: directory, tensor: tensor.name, reason: "is F8_E4M3 but is not a Linear weight")
             }
             modules.append(String(tensor.name.dropLast(".weight".count)))
         }
@@ -52,13 +52,13 @@ public final class FP8Checkpoint: Sendable {
         for tensor in checkpoint.tensors where tensor.name.hasSuffix(".weight_scale") || tensor.name.hasSuffix(".input_scale") {
             let module = String(tensor.name[..<tensor.name.lastIndex(of: ".")!])
             guard checkpoint.locate(module + ".weight")?.tensor.dtype == .float8E4M3 else {
-                throw CompressedTensorsError.invalidTensor(file: directory, tensor: tensor.name, reason: "belongs to no FP8 weight")
+                throw QuantizedCheckpointError.invalidTensor(file: directory, tensor: tensor.name, reason: "belongs to no FP8 weight")
             }
         }
     }
 
-    private func validate(module: String) throws(CompressedTensorsError) {
-        func fail(_ tensor: String, _ reason: String) -> CompressedTensorsError { .invalidTensor(file: directory, tensor: tensor, reason: reason) }
+    private func validate(module: String) throws(QuantizedCheckpointError) {
+        func fail(_ tensor: String, _ reason: String) -> QuantizedCheckpointError { .invalidTensor(file: directory, tensor: tensor, reason: reason) }
         let weight = checkpoint.locate(module + ".weight")!.tensor
         guard weight.shape.count == 2 else { throw fail(weight.name, "has shape \(weight.shape); an FP8 Linear weight is [out, in]") }
         guard !config.ignores(module: module) else { throw fail(weight.name, "is FP8, but quantization_config.ignore lists \(module)") }
@@ -93,7 +93,7 @@ public final class FP8Checkpoint: Sendable {
     /// The E4M3 codes of quantized weight `name`, row-major `[out, in]`.
     public func codes(ofWeight name: String) throws -> (shape: [Int], codes: [UInt8]) {
         guard let (tensor, file) = checkpoint.locate(name), tensor.dtype == .float8E4M3 else {
-            throw CompressedTensorsError.invalidTensor(file: directory, tensor: name, reason: "is not an FP8 weight of this checkpoint")
+            throw QuantizedCheckpointError.invalidTensor(file: directory, tensor: name, reason: "is not an FP8 weight of this checkpoint")
         }
         return (tensor.shape, file.withBytes(of: tensor) { Array($0) })
     }
@@ -131,21 +131,5 @@ public final class FP8Checkpoint: Sendable {
             }
         }
         return (shape, values)
-    }
-
-    static func configObject(directory: String) throws -> JSONValue {
-        let path = URL(fileURLWithPath: directory).appendingPathComponent("config.json").path
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw CompressedTensorsError.unreadableConfig(file: path, reason: "cannot be read")
-        }
-        do {
-            let value = try JSONDecoder().decode(JSONValue.self, from: data)
-            guard value.object != nil else { throw CompressedTensorsError.unreadableConfig(file: path, reason: "is not a JSON object") }
-            return value
-        } catch let error as CompressedTensorsError {
-            throw error
-        } catch {
-            throw CompressedTensorsError.unreadableConfig(file: path, reason: "is not valid JSON (\(error))")
-        }
     }
 }

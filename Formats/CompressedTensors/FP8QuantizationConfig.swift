@@ -56,11 +56,11 @@ public struct FP8QuantizationConfig: Sendable, Equatable {
     }
 
     /// Reads and validates a `quantization_config` object.
-    /// - Throws: ``CompressedTensorsError/invalidConfig(file:field:reason:)`` naming the field: another
+    /// - Throws: ``QuantizedCheckpointError/invalidConfig(file:field:reason:)`` naming the field: another
     ///   method or format, several groups, a group that does not target `Linear`, weights or inputs that
     ///   are not symmetric float 8-bit with a supported strategy.
-    public init(json: JSONValue, file: String) throws(CompressedTensorsError) {
-        func fail(_ field: String, _ reason: String) -> CompressedTensorsError { .invalidConfig(file: file, field: field, reason: reason) }
+    public init(json: JSONValue, file: String) throws(QuantizedCheckpointError) {
+        func fail(_ field: String, _ reason: String) -> QuantizedCheckpointError { .invalidConfig(file: file, field: field, reason: reason) }
         guard json["quant_method"]?.string == "compressed-tensors" else {
             throw fail("quant_method", "is \(json["quant_method"].map { "\($0)" } ?? "absent"), expected compressed-tensors")
         }
@@ -73,7 +73,7 @@ public struct FP8QuantizationConfig: Sendable, Equatable {
         guard let targets = group["targets"]?.array?.compactMap(\.string), targets == ["Linear"] else {
             throw fail("config_groups.\(name).targets", "expected [\"Linear\"]")
         }
-        func float8(_ key: String) throws(CompressedTensorsError) -> (strategy: String, dynamic: Bool) {
+        func float8(_ key: String) throws(QuantizedCheckpointError) -> (strategy: String, dynamic: Bool) {
             let field = "config_groups.\(name).\(key)"
             guard let args = group[key] else { throw fail(field, "is absent (weight-only FP8 is not supported)") }
             guard args["type"]?.string == "float", args["num_bits"]?.int == 8 else { throw fail(field, "is not float 8-bit") }

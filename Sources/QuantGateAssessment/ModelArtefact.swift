@@ -8,14 +8,15 @@ import QuantGateReport
 import QuantGateTokenizer
 
 /// A model read back from disk for evaluation, whatever its format: the original checkpoint
-/// (a Hugging Face directory) or an artefact: a GGUF file, or an FP8 compressed-tensors directory (the
-/// other GPU formats plug in here as they land).
+/// (a Hugging Face directory) or an artefact: a GGUF file, an FP8 compressed-tensors directory or a GPTQ
+/// directory (the other GPU formats plug in here as they land).
 /// The evaluator only ever sees what the files hold, never a quantizer's in-memory weights.
 public struct ModelArtefact: Sendable {
     public enum Format: String, Sendable {
         case safetensors
         case gguf
         case compressedTensors = "compressed-tensors"
+        case gptq
     }
 
     /// The path as given.
@@ -28,6 +29,8 @@ public struct ModelArtefact: Sendable {
     public let gguf: GGUFFile?
     /// The FP8 checkpoint, for structural checks (nil for other formats).
     public let fp8: FP8Checkpoint?
+    /// The GPTQ checkpoint, for structural checks (nil for other formats).
+    public let gptq: GPTQCheckpoint?
 
     /// Opens `path`, detecting the format from the files.
     /// - Throws: ``AssessmentError`` for a path that is neither, or the format reader's own error naming
@@ -46,6 +49,16 @@ public struct ModelArtefact: Sendable {
             tokenizer = model.tokenizer
             gguf = nil
             fp8 = model.checkpoint
+            gptq = nil
+        } else if isDirectory.boolValue && GPTQCheckpoint.isGPTQ(directory: path) {
+            let model = try GPTQModel(directory: path)
+            format = .gptq
+            configuration = model.configuration
+            weights = model.weights
+            tokenizer = model.tokenizer
+            gguf = nil
+            fp8 = nil
+            gptq = model.checkpoint
         } else if isDirectory.boolValue {
             let directory = try ModelDirectory(path: path)
             format = .safetensors
@@ -54,6 +67,7 @@ public struct ModelArtefact: Sendable {
             tokenizer = try Tokenizer(directory: path)
             gguf = nil
             fp8 = nil
+            gptq = nil
         } else if Self.looksLikeGGUF(path) {
             let model = try GGUFModel(path: path)
             format = .gguf
@@ -62,9 +76,10 @@ public struct ModelArtefact: Sendable {
             tokenizer = model.tokenizer
             gguf = model.file
             fp8 = nil
+            gptq = nil
         } else {
             throw AssessmentError.unreadable(
-                path: path, reason: "is neither a model directory (config.json + safetensors, plain or compressed-tensors FP8) nor a GGUF file")
+                path: path, reason: "is neither a model directory (config.json + safetensors, plain, compressed-tensors FP8 or GPTQ) nor a GGUF file")
         }
     }
 
@@ -82,6 +97,7 @@ public struct ModelArtefact: Sendable {
     /// The quantization the artefact declares (`Q4_K_M`, …), when it declares one.
     public var quantization: String? {
         if let fp8 { return fp8.config.scheme.tag }
+        if let gptq { return gptq.metadata["quantgate.scheme"] ?? "GPTQ-W\(gptq.config.bits)" }
         guard let gguf else { return nil }
         if case .string(let declared)? = gguf["quantgate.file_type"] { return declared }
         if case .uint32(let id)? = gguf["general.file_type"], let type = GGUFFileType(llamaFileTypeID: id) { return type.rawValue }
@@ -91,6 +107,7 @@ public struct ModelArtefact: Sendable {
     /// The hardware target the artefact records (`quantgate.target`), when it records one.
     public var recordedTarget: String? {
         if let fp8 { return fp8.metadata["quantgate.target"] }
+        if let gptq { return gptq.metadata["quantgate.target"] }
         if case .string(let target)? = gguf?["quantgate.target"] { return target }
         return nil
     }
@@ -98,6 +115,7 @@ public struct ModelArtefact: Sendable {
     /// The calibration data hash the artefact records, when it records one.
     public var calibrationDataHash: String? {
         if let fp8 { return fp8.metadata["quantgate.calibration.data_hash"] }
+        if let gptq { return gptq.metadata["quantgate.calibration.data_hash"] }
         if case .string(let hash)? = gguf?["quantgate.calibration.data_hash"] { return hash }
         return nil
     }
@@ -115,7 +133,7 @@ public struct ModelArtefact: Sendable {
     /// A content hash: calibration's model fingerprint for a checkpoint directory, the file's SHA-256 otherwise.
     public func contentHash() throws -> String {
         switch format {
-        case .safetensors, .compressedTensors: try ModelFingerprint.compute(ModelDirectory(path: path))
+        case .safetensors, .compressedTensors, .gptq: try ModelFingerprint.compute(ModelDirectory(path: path))
         case .gguf: try FileDigest.sha256(path: path)
         }
     }

@@ -142,6 +142,21 @@ public final class Calibrator {
         }
     }
 
+    /// The statistics (with the Hessian) of one Linear input of a block run with `weights` on `inputs`,
+    /// each block stopping once that input is measured: how a quantizer re-measures an input after
+    /// replacing the Linears before it (GPTQ's true-sequential order).
+    public func measure(_ point: LinearInput, weights: LlamaBlockWeights, inputs: [Matrix]) -> ChannelStatistics {
+        var accumulator = ChannelAccumulator(width: point.width(model.configuration), hessian: true)
+        for input in inputs {
+            var scratch = input
+            model.runBlock(weights: weights, hidden: &scratch, observe: { seen, x in if seen == point { accumulator.add(x) } },
+                           stopAfter: point)
+        }
+        blockPasses += 1
+        hessianSeconds += accumulator.hessianSeconds
+        return accumulator.finish()
+    }
+
     private func check(_ hidden: Matrix, layer: Int) throws {
         guard hidden.values.allSatisfy(\.isFinite) else { throw CalibrationError.nonFinite(layer: layer) }
     }

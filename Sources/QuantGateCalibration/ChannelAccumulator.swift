@@ -1,11 +1,10 @@
-import CBLAS
 import Dispatch
 import QuantGateTensors
 
 /// Accumulates ``ChannelStatistics`` over `[tokens, width]` activation matrices.
 ///
 /// Sums run in f64, channel by channel in token order, split across cores by fixed channel
-/// ranges; the Hessian is one `ssyrk` per matrix (XᵀX of that window in f32) added into an f64
+/// ranges; the Hessian is one tiled `XᵀX` per matrix (XᵀX of that window in f32) added into an f64
 /// upper triangle. Neither the thread count nor the scheduling changes a single bit of the result.
 struct ChannelAccumulator {
     let width: Int
@@ -77,7 +76,7 @@ struct ChannelAccumulator {
     private static let channelChunk = 64
 }
 
-/// `Σ XᵀX` over activation matrices: `ssyrk` per matrix into an f32 scratch, summed into f64.
+/// `Σ XᵀX` over activation matrices: ``BLAS/gramUpper(_:rows:width:into:)`` per matrix into an f32 scratch, summed into f64.
 struct HessianAccumulator {
     let width: Int
     private var sum: [Double]
@@ -93,9 +92,10 @@ struct HessianAccumulator {
     mutating func add(_ x: Matrix) {
         let started = DispatchTime.now().uptimeNanoseconds
         let n = width
-        // Row-major, upper, transposed: scratch = xᵀ·x, only the upper triangle written.
-        cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, Int32(n), Int32(x.rows), 1, x.values, Int32(n), 0,
-                    &scratch, Int32(n))
+        // scratch = xᵀ·x, the upper triangle (core-count independent tiles, see BLAS).
+        x.values.withUnsafeBufferPointer { source in
+            scratch.withUnsafeMutableBufferPointer { BLAS.gramUpper(source.baseAddress!, rows: x.rows, width: n, into: $0.baseAddress!) }
+        }
         scratch.withUnsafeBufferPointer { source in
             sum.withUnsafeMutableBufferPointer { target in
                 let from = UnsafeSendable(source.baseAddress!)

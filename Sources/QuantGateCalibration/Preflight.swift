@@ -1,6 +1,6 @@
-import CBLAS
 import Dispatch
 import QuantGateModel
+import QuantGateTensors
 
 /// What a calibration run will cost, estimated before running it: peak memory by part, the cache
 /// file's size, and the time at speeds measured on this machine.
@@ -53,14 +53,16 @@ public struct Preflight: Codable, Sendable, Equatable {
             forwardTokensPerSecond: forwardTokensPerSecond, syrkGFLOPS: syrk)
     }
 
-    /// `ssyrk` GFLOP/s (n² · rows multiply-adds counted as n(n+1)·rows FLOPs) on one `[rows, width]` matrix.
+    /// Hessian (`XᵀX`) GFLOP/s (n² · rows multiply-adds counted as n(n+1)·rows FLOPs) on one `[rows, width]` matrix.
     static func measureSyrkGFLOPS(width: Int, rows: Int) -> Double {
         let x = [Float](repeating: 0.5, count: width * rows)
         var c = [Float](repeating: 0, count: width * width)
         var best = Double.infinity
         for _ in 0..<3 {
             let started = DispatchTime.now().uptimeNanoseconds
-            cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, Int32(width), Int32(rows), 1, x, Int32(width), 0, &c, Int32(width))
+            x.withUnsafeBufferPointer { source in
+                c.withUnsafeMutableBufferPointer { BLAS.gramUpper(source.baseAddress!, rows: rows, width: width, into: $0.baseAddress!) }
+            }
             best = min(best, Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
         }
         return Double(width) * Double(width + 1) * Double(rows) / max(best, 1e-9) / 1e9

@@ -1,4 +1,3 @@
-import CBLAS
 import Foundation
 import QuantGateTensors
 
@@ -17,32 +16,36 @@ enum Attention {
         let group = heads / kvHeads
         let scale = 1 / Float(d).squareRoot()
         var out = Matrix(rows: t, columns: heads * d)
-        var scores = [Float](repeating: 0, count: min(t, rowBlock) * (queryOffset + t))
-        // Row blocks [r0, r1) only need keys 0..<r1: skipping the masked upper triangle block by
-        // block saves ~40 % of the attention GEMM work at T = 512.
-        for head in 0..<heads {
-            let kvHead = head / group
-            for r0 in stride(from: 0, to: t, by: rowBlock) {
-                let r1 = min(t, r0 + rowBlock)
-                let (rows, keys) = (r1 - r0, queryOffset + r1)
-                q.values.withUnsafeBufferPointer { qp in
-                    k.values.withUnsafeBufferPointer { kp in
-                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(keys), Int32(d), scale,
-                                    qp.baseAddress! + r0 * heads * d + head * d, Int32(heads * d),
-                                    kp.baseAddress! + kvHead * d, Int32(kvHeads * d), 0, &scores, Int32(keys))
-                    }
-                }
-                scores.withUnsafeMutableBufferPointer { buffer in
-                    let block = UnsafeSendable(buffer.baseAddress!)
-                    Kernels.parallelRows(rows) { i in
-                        softmaxCausalRow(block.pointer + i * keys, visible: queryOffset + r0 + i + 1, width: keys)
-                    }
-                }
+        // Heads run in parallel, each with its own scores buffer; every GEMM runs on its own thread, so
+        // the result does not depend on the core count (see BLAS).
+        q.values.withUnsafeBufferPointer { qp in
+            k.values.withUnsafeBufferPointer { kp in
                 v.values.withUnsafeBufferPointer { vp in
                     out.values.withUnsafeMutableBufferPointer { op in
-                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(d), Int32(keys), 1,
-                                    scores, Int32(keys), vp.baseAddress! + kvHead * d, Int32(kvHeads * d), 0,
-                                    op.baseAddress! + r0 * heads * d + head * d, Int32(heads * d))
+                        let (qs, ks, vs, os) = (UnsafeSendable(qp.baseAddress!), UnsafeSendable(kp.baseAddress!),
+                                                UnsafeSendable(vp.baseAddress!), UnsafeSendable(op.baseAddress!))
+                        DispatchQueue.concurrentPerform(iterations: heads) { head in
+                            let kvHead = head / group
+                            var scores = [Float](repeating: 0, count: min(t, rowBlock) * (queryOffset + t))
+                            // Row blocks [r0, r1) only need keys 0..<r1: skipping the masked upper triangle block
+                            // by block saves ~40 % of the attention GEMM work at T = 512.
+                            for r0 in stride(from: 0, to: t, by: rowBlock) {
+                                let r1 = min(t, r0 + rowBlock)
+                                let (rows, keys) = (r1 - r0, queryOffset + r1)
+                                scores.withUnsafeMutableBufferPointer { buffer in
+                                    let block = buffer.baseAddress!
+                                    BLAS.serialGEMM(transposeB: true, m: rows, n: keys, k: d, alpha: scale,
+                                                    a: qs.pointer + r0 * heads * d + head * d, lda: heads * d,
+                                                    b: ks.pointer + kvHead * d, ldb: kvHeads * d, c: block, ldc: keys)
+                                    for i in 0..<rows {
+                                        softmaxCausalRow(block + i * keys, visible: queryOffset + r0 + i + 1, width: keys)
+                                    }
+                                    BLAS.serialGEMM(m: rows, n: d, k: keys, a: block, lda: keys,
+                                                    b: vs.pointer + kvHead * d, ldb: kvHeads * d,
+                                                    c: os.pointer + r0 * heads * d + head * d, ldc: heads * d)
+                                }
+                            }
+                        }
                     }
                 }
             }

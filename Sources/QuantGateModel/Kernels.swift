@@ -1,4 +1,3 @@
-import CBLAS
 import Foundation
 import QuantGateTensors
 
@@ -13,9 +12,14 @@ enum Kernels {
         if let bias {
             for r in 0..<x.rows { y.values.replaceSubrange((r * outputs)..<((r + 1) * outputs), with: bias) }
         }
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(x.rows), Int32(outputs), Int32(x.columns),
-                    1, x.values, Int32(x.columns), weight, Int32(x.columns), bias == nil ? 0 : 1,
-                    &y.values, Int32(outputs))
+        x.values.withUnsafeBufferPointer { a in
+            weight.withUnsafeBufferPointer { w in
+                y.values.withUnsafeMutableBufferPointer { c in
+                    BLAS.gemm(transposeB: true, m: x.rows, n: outputs, k: x.columns, a: a.baseAddress!, lda: x.columns,
+                              b: w.baseAddress!, ldb: x.columns, beta: bias == nil ? 0 : 1, c: c.baseAddress!, ldc: outputs)
+                }
+            }
+        }
         return y
     }
 

@@ -96,21 +96,24 @@ public final class LlamaModel: Sendable {
 
     /// Runs one decoder block with the given weights (a quantizer may pass modified ones).
     /// `observe`, when given, sees the input of every Linear (``LinearInput``) as the block computes it.
+    /// With `stopAfter`, the block stops once that input is observed (`hidden` is then partly updated):
+    /// what a quantizer measuring one input needs.
     public func runBlock(weights w: LlamaBlockWeights, hidden: inout Matrix, start: Int = 0,
-                         observe: ((LinearInput, Matrix) -> Void)? = nil) {
+                         observe: ((LinearInput, Matrix) -> Void)? = nil, stopAfter: LinearInput? = nil) {
         var uncached: KVCache.Layer? = nil
-        runBlock(weights: w, hidden: &hidden, start: start, observe: observe, cache: &uncached)
+        runBlock(weights: w, hidden: &hidden, start: start, observe: observe, cache: &uncached, stopAfter: stopAfter)
     }
 
     /// One decoder block; with a `cache`, the block's keys and values are appended to it and the
     /// queries attend to every cached position (`start` must then equal the cache's length).
     func runBlock(weights w: LlamaBlockWeights, hidden: inout Matrix, start: Int,
-                  observe: ((LinearInput, Matrix) -> Void)?, cache: inout KVCache.Layer?) {
+                  observe: ((LinearInput, Matrix) -> Void)?, cache: inout KVCache.Layer?, stopAfter: LinearInput? = nil) {
         let c = configuration
         let eps = Float(c.rmsNormEps)
         // Attention: x → RMSNorm → q, k, v → RoPE → causal GQA → o_proj → residual.
         let x = Kernels.rmsNorm(hidden, weight: w.inputNorm, eps: eps)
         observe?(.attention, x)
+        if stopAfter == .attention { return }
         var xRounded = RoundedInput(x)
         var q = Kernels.linear(xRounded(w.inputQuantization.q), weight: w.q, outputs: c.headCount * c.headDim, bias: w.qBias)
         var k = Kernels.linear(xRounded(w.inputQuantization.k), weight: w.k, outputs: c.kvHeadCount * c.headDim, bias: w.kBias)
@@ -126,16 +129,19 @@ public final class LlamaModel: Sendable {
             attended = Attention.causal(q: q, k: k, v: v, heads: c.headCount, kvHeads: c.kvHeadCount, headDim: c.headDim)
         }
         observe?(.attentionOutput, attended)
+        if stopAfter == .attentionOutput { return }
         let projected = Kernels.linear(attended, weight: w.o, outputs: c.hiddenSize, bias: w.oBias, rounding: w.inputQuantization.o)
         for i in hidden.values.indices { hidden.values[i] += projected.values[i] }
         // MLP: x → RMSNorm → silu(gate) · up → down → residual.
         let y = Kernels.rmsNorm(hidden, weight: w.postAttentionNorm, eps: eps)
         observe?(.mlp, y)
+        if stopAfter == .mlp { return }
         var yRounded = RoundedInput(y)
         var gate = Kernels.linear(yRounded(w.inputQuantization.gate), weight: w.gate, outputs: c.intermediateSize, bias: w.gateBias)
         let up = Kernels.linear(yRounded(w.inputQuantization.up), weight: w.up, outputs: c.intermediateSize, bias: w.upBias)
         Kernels.swiglu(&gate, up)
         observe?(.mlpHidden, gate)
+        if stopAfter == .mlpHidden { return }
         let down = Kernels.linear(gate, weight: w.down, outputs: c.hiddenSize, bias: w.downBias, rounding: w.inputQuantization.down)
         for i in hidden.values.indices { hidden.values[i] += down.values[i] }
     }

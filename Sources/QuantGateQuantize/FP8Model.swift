@@ -14,7 +14,7 @@ public struct FP8Model: Sendable {
     public let tokenizer: Tokenizer
 
     /// Opens `directory`.
-    /// - Throws: ``CompressedTensorsError``, ``ModelError`` or the tokenizer's error, naming the file.
+    /// - Throws: ``QuantizedCheckpointError``, ``ModelError`` or the tokenizer's error, naming the file.
     public init(directory: String) throws {
         checkpoint = try FP8Checkpoint(directory: directory)
         configuration = try LlamaConfiguration(contentsOf: URL(fileURLWithPath: directory).appendingPathComponent("config.json").path)

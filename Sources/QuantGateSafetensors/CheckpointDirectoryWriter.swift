@@ -38,9 +38,10 @@ public struct CheckpointDirectoryWriter {
     ///   - tensors: the weights, in the order shards are filled.
     ///   - config: the `config.json` text.
     ///   - companions: files copied verbatim into the directory (paths).
+    ///   - extraFiles: further files to create, file name → text (a format's own config, a report).
     /// - Throws: ``SafetensorsError/invalidWrite(file:reason:)`` naming what failed; nothing is left behind.
     public func write(tensors: [PendingTensor], maxShardBytes: Int, metadata: [String: String], config: String,
-                      companions: [String]) throws {
+                      companions: [String], extraFiles: [String: String] = [:]) throws {
         let manager = FileManager.default
         try checkWritable()
         let partial = output + ".partial"
@@ -50,6 +51,9 @@ public struct CheckpointDirectoryWriter {
             let root = URL(fileURLWithPath: partial)
             try ShardedSafetensorsWriter.write(tensors, maxShardBytes: maxShardBytes, metadata: metadata, to: partial)
             try Data(config.utf8).write(to: root.appendingPathComponent("config.json"))
+            for (name, text) in extraFiles.sorted(by: { $0.key < $1.key }) {
+                try Data(text.utf8).write(to: root.appendingPathComponent(name))
+            }
             for file in companions {
                 try manager.copyItem(atPath: file, toPath: root.appendingPathComponent(URL(fileURLWithPath: file).lastPathComponent).path)
             }

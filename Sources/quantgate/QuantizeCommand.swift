@@ -11,7 +11,9 @@ struct QuantizeCommand: ParsableCommand {
         discussion: """
             Targets: cpu, x86, arm64, apple-m → GGUF for llama.cpp and Ollama (default mixture Q4_K_M); \
             h100, h200, gh200, h20 → FP8 E4M3 W8A8 in the compressed-tensors layout vLLM and transformers load \
-            (also for the Ada targets with --format fp8). The AWQ and GPTQ targets arrive with their formats.
+            (also for the Ada targets with --format fp8); a100, a10, a10g, rtx3090, a6000, v100, t4 → GPTQ INT4 \
+            (group 128, act-order, symmetric) in the AutoGPTQ/GPTQModel layout vLLM, transformers and GPTQModel load. \
+            The AWQ targets arrive with their format.
             FP8: weights get one scale per output row (--weight-scales channel, default) or per tensor; each \
             Linear's input gets a static scale from the max |x| seen on the calibration data (--activations \
             static, default) or a per-token scale at run time (dynamic). lm_head, embeddings, norms, MoE routers \
@@ -20,6 +22,12 @@ struct QuantizeCommand: ParsableCommand {
             --format gguf:MIXTURE picks llama.cpp's mixture by its llama-quantize name: Q2_K, Q3_K_S, Q3_K_M, \
             Q3_K_L, Q4_K_S, Q4_K_M, Q5_K_S, Q5_K_M, Q6_K, Q8_0, Q4_0, F16, BF16, F32. Which tensor gets which \
             type follows llama-quantize's rules exactly.
+            GPTQ: calibration runs block by block; each block's Linears are quantized from the Hessian 2XᵀX/n \
+            of their inputs as the already-quantized blocks produce them (true-sequential inside a block by \
+            default), with dead columns zeroed, dampening 1 % of the mean diagonal (raised until the Cholesky \
+            factorization succeeds), lazy batches of 128 columns, act-order and per-group scales fitted during the \
+            sweep. The per-Linear loss is printed and kept in OUT/quantization_report.json. --rtn writes the same \
+            grid rounded to nearest, as a baseline.
             Importance matrix: for every mixture below 8 bits, the quantizers weight each column's rounding \
             error by the mean x² of that column's input, measured on --data (the calibration cache \
             --calibration, default OUT.calibration.h5, is reused when it matches), or read from a llama.cpp \
@@ -30,13 +38,17 @@ struct QuantizeCommand: ParsableCommand {
     @Argument(help: "A model directory (config.json, safetensors weights, tokenizer.json).")
     var model: String
 
-    @Option(help: "Hardware target: cpu, x86, arm64, apple-m (GGUF); h100, h200, gh200, h20 (FP8).")
+    @Option(help: "Hardware target: cpu, x86, arm64, apple-m (GGUF); h100, h200, gh200, h20 (FP8); a100, a10, a10g, rtx3090, a6000, v100, t4 (GPTQ).")
     var target = "cpu"
 
     @Option(help: "Artefact format: \(ArtefactChoice.formatHelp) (default: the target's).")
     var format: String?
 
     @OptionGroup(title: "FP8") var fp8: FP8Options
+
+    @OptionGroup(title: "GPTQ") var gptq: GPTQOptions
+
+    @OptionGroup var shards: ShardOptions
 
     @OptionGroup var calibrationData: CalibrationDataOptions
 
@@ -52,10 +64,10 @@ struct QuantizeCommand: ParsableCommand {
     @Option(name: .customLong("save-imatrix"), help: "Also write the importance matrix in llama.cpp's GGUF imatrix form.")
     var saveImatrix: String?
 
-    @Option(help: "The artefact to write: a .gguf file, or a model directory for FP8.")
+    @Option(help: "The artefact to write: a .gguf file, or a model directory for FP8 and GPTQ.")
     var out: String
 
-    @Flag(help: "Replace an existing FP8 output directory.")
+    @Flag(help: "Replace an existing FP8 or GPTQ output directory.")
     var force = false
 
     @Flag(help: "Print a JSON summary on stdout.")
@@ -66,8 +78,9 @@ struct QuantizeCommand: ParsableCommand {
 
     func validate() throws {
         guard !(noImatrix && imatrix != nil) else { throw ValidationError("--imatrix and --no-imatrix exclude each other") }
-        if case .fp8 = try choice(), imatrix != nil || noImatrix || saveImatrix != nil {
-            throw ValidationError("--imatrix, --no-imatrix and --save-imatrix apply to GGUF artefacts, not to FP8")
+        let choice = try choice()
+        if !choice.isGGUF, imatrix != nil || noImatrix || saveImatrix != nil {
+            throw ValidationError("--imatrix, --no-imatrix and --save-imatrix apply to GGUF artefacts, not to \(choice)")
         }
     }
 
@@ -86,6 +99,7 @@ struct QuantizeCommand: ParsableCommand {
         switch try choice() {
         case .gguf(let type): try runGGUF(type)
         case .fp8: try runFP8()
+        case .gptq: try runGPTQ()
         }
     }
 
@@ -97,7 +111,7 @@ struct QuantizeCommand: ParsableCommand {
 
     private func runFP8() throws {
         let out = URL(fileURLWithPath: out).standardizedFileURL.path  // `--out model-fp8/` names the directory
-        let job = FP8QuantizeJob(model: model, options: fp8, target: target, calibrationData: calibrationData,
+        let job = FP8QuantizeJob(model: model, options: fp8, maxShardBytes: shards.maxShardBytes, target: target, calibrationData: calibrationData,
                                  calibrationCache: calibration ?? out + ".calibration.h5", replace: force, quiet: quiet)
         let summary = try job.run(out: out)
         if json { return try printJSON(summary) }
@@ -110,6 +124,24 @@ struct QuantizeCommand: ParsableCommand {
         print(String(format: "wrote %@: %@, %d Linears in E4M3, ignored %@; %.2f MiB (source %.2f MiB), %.1f s",
                      out, summary.scheme, summary.modules.count, summary.ignored.joined(separator: ", "),
                      Double(summary.bytes) / 1_048_576, Double(summary.sourceBytes) / 1_048_576, summary.seconds))
+    }
+
+    private func runGPTQ() throws {
+        let out = URL(fileURLWithPath: out).standardizedFileURL.path
+        let job = GPTQQuantizeJob(model: model, options: gptq, maxShardBytes: shards.maxShardBytes, target: target,
+                                  calibrationData: calibrationData, replace: force, quiet: quiet)
+        let summary = try job.run(out: out)
+        if json { return try printJSON(summary) }
+        print("module                                   shape          loss          damp    dead   seconds")
+        for layer in summary.layers {
+            print(layer.module.padding(toLength: 41, withPad: " ", startingAt: 0)
+                + "\(layer.shape)".padding(toLength: 15, withPad: " ", startingAt: 0)
+                + String(format: "%-13.5g %-7@ %-6d %.3f", layer.loss, layer.damp.map { String(format: "%.3f", $0) } ?? "-",
+                         layer.deadColumns, layer.seconds))
+        }
+        print(String(format: "wrote %@: %@ (%@), %d Linears, %.2f MiB (source %.2f MiB); GPTQ sweeps %.1f s, total %.1f s",
+                     out, gptq.tag, gptq.checkpointFormat.rawValue, summary.layers.count, Double(summary.bytes) / 1_048_576,
+                     Double(summary.sourceBytes) / 1_048_576, summary.solverSeconds, summary.seconds))
     }
 
     private func runGGUF(_ type: GGUFFileType) throws {

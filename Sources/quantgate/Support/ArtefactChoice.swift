@@ -6,9 +6,10 @@ import QuantGateQuantize
 enum ArtefactChoice: Hashable, CustomStringConvertible {
     case gguf(GGUFFileType)
     case fp8
+    case gptq
 
-    /// `--format` values: `gguf:MIXTURE` or `fp8`.
-    static let formatHelp = "gguf:MIXTURE (Q4_K_M, Q8_0, …) for the CPU targets; fp8 for Hopper (default) and Ada"
+    /// `--format` values: `gguf:MIXTURE`, `fp8` or `gptq`.
+    static let formatHelp = "gguf:MIXTURE (Q4_K_M, Q8_0, …) for the CPU targets; fp8 for Hopper (default) and Ada; gptq for Ampere, Volta, Turing"
 
     /// Resolves `format` (nil: the target's default) for `targetName`.
     /// - Throws: a usage error for an unknown target, a format the target does not run, or a default
@@ -29,7 +30,8 @@ enum ArtefactChoice: Hashable, CustomStringConvertible {
         switch kind {
         case .gguf: self = .gguf(try GGUFFileType(formatFlag: format))
         case .fp8: self = .fp8
-        case .awq, .gptq:
+        case .gptq: self = .gptq
+        case .awq:
             throw ValidationError("target \(targetName) needs the \(kind.rawValue) artefact, which this version does not write yet"
                                   + (target.alsoRuns.contains(.fp8) ? " (--format fp8 gives it an FP8 artefact)" : ""))
         }
@@ -42,10 +44,13 @@ enum ArtefactChoice: Hashable, CustomStringConvertible {
         return lowered.hasPrefix("gguf:") ? .gguf : ArtefactKind(rawValue: lowered) ?? .gguf
     }
 
+    var isGGUF: Bool { if case .gguf = self { true } else { false } }
+
     var description: String {
         switch self {
         case .gguf(let type): "GGUF \(type.rawValue)"
         case .fp8: "FP8 (compressed-tensors)"
+        case .gptq: "GPTQ"
         }
     }
 }

@@ -13,11 +13,7 @@ struct CalibrationStatistics {
 
     /// The statistics file and its key.
     func obtain(_ directory: ModelDirectory) throws -> (StatisticsFile, CalibrationKey) {
-        let c = directory.configuration
-        let tokenizer = try Tokenizer(directory: model)
-        let set = try calibrationData.load(tokenizer: tokenizer, vocabularySize: c.vocabSize)
-        for note in set.diagnostics.notes where !quiet { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
-        let key = CalibrationKey(modelHash: try ModelFingerprint.compute(directory), set: set, hessian: false)
+        let (set, key) = try windows(directory)
         let calibrator = Calibrator(model: try LlamaModel(directory: directory), collectHessian: false)
         let line = CalibrationProgressLine(enabled: !quiet)
         let (file, status) = try CalibrationCache.obtain(path: cachePath, key: key, set: set, calibrator: calibrator,
@@ -25,6 +21,15 @@ struct CalibrationStatistics {
         line.finish()
         if !quiet { FileHandle.standardError.write(Data("calibration cache \(cachePath): \(status)\n".utf8)) }
         return (file, key)
+    }
+
+    /// The calibration windows (the same the cache is keyed on) and their key, without calibrating:
+    /// what a sequential quantizer (GPTQ) runs itself.
+    func windows(_ directory: ModelDirectory, mode: String = "plain") throws -> (CalibrationSet, CalibrationKey) {
+        let tokenizer = try Tokenizer(directory: model)
+        let set = try calibrationData.load(tokenizer: tokenizer, vocabularySize: directory.configuration.vocabSize)
+        for note in set.diagnostics.notes where !quiet { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
+        return (set, CalibrationKey(modelHash: try ModelFingerprint.compute(directory), set: set, hessian: mode != "plain", mode: mode))
     }
 
     /// The provenance a quantized artefact records about its calibration.

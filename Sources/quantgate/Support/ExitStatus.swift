@@ -24,7 +24,8 @@ enum ExitStatus: Int32 {
     static func isQuantGateError(_ error: any Error) -> Bool {
         error is SafetensorsError || error is ModelError || error is TokenizerError || error is EvalError
             || error is InputError || error is CalibrationDataError || error is CalibrationError || error is HDF5Error || error is GGUFError
-            || error is AssessmentError || error is ReportError || error is CompressedTensorsError || error is FP8QuantizationError
+            || error is AssessmentError || error is ReportError || error is QuantizedCheckpointError || error is FP8QuantizationError
+            || error is GPTQError
     }
 
     init(for error: any Error) {

@@ -10,6 +10,7 @@ import QuantGateTensors
 struct FP8QuantizeJob {
     var model: String
     var options: FP8Options
+    var maxShardBytes: Int
     var target: String
     var calibrationData: CalibrationDataOptions
     var calibrationCache: String
@@ -34,7 +35,7 @@ struct FP8QuantizeJob {
             for (key, value) in statistics.provenance(key) { metadata[key] = value }
         }
         let progress = Progress(enabled: !quiet, label: "write \(options.scheme.tag)")
-        let summary = try FP8Exporter.write(plan, activationMaxima: maxima, metadata: metadata, maxShardBytes: options.maxShardBytes,
+        let summary = try FP8Exporter.write(plan, activationMaxima: maxima, metadata: metadata, maxShardBytes: maxShardBytes,
                                             to: out, replace: replace) { done, total, _ in progress.update(done, of: total) }
         progress.finish()
         return summary

@@ -1,6 +1,6 @@
-/// What can be wrong with a compressed-tensors checkpoint or its `quantization_config`; every case
-/// names the file and the field or tensor at fault.
-public enum CompressedTensorsError: Error, Equatable, Sendable, CustomStringConvertible {
+/// What can be wrong with a quantized checkpoint (compressed-tensors, GPTQ) or its `quantization_config`;
+/// every case names the file and the field or tensor at fault.
+public enum QuantizedCheckpointError: Error, Equatable, Sendable, CustomStringConvertible {
     /// `config.json` is missing, unreadable or not a JSON object.
     case unreadableConfig(file: String, reason: String)
     /// A `quantization_config` field is absent or has a value this reader does not accept.

@@ -1,0 +1,64 @@
+import Foundation
+import QuantGateCalibration
+import QuantGateFormats
+import QuantGateModel
+import QuantGateTensors
+
+/// GPTQ inside sequential calibration: block `k` is quantized from Hessians measured on what the
+/// already-quantized blocks `0 ..< k` output, and its dequantized weights then produce block `k + 1`'s inputs.
+///
+/// With `trueSequential` (the reference's `--true-sequential`, GPTQModel's default) the block's Linears go
+/// in four steps, each measured after the previous ones are quantized: q/k/v, then o, then gate/up, then
+/// down. Without it, every Linear uses the Hessian of the block's one measuring pass (llm-compressor's order).
+public final class GPTQBlockQuantizer: BlockQuantizer {
+    /// One quantized Linear.
+    public struct Entry: Sendable {
+        public let module: String
+        public let result: GPTQLayerResult
+    }
+
+    public let calibrator: Calibrator
+    public let settings: GPTQSolverSettings
+    public let trueSequential: Bool
+    /// Quantized Linears in block order.
+    public private(set) var entries: [Entry] = []
+    private let progress: ((Entry) -> Void)?
+
+    public init(calibrator: Calibrator, settings: GPTQSolverSettings, trueSequential: Bool, progress: ((Entry) -> Void)? = nil) {
+        (self.calibrator, self.settings, self.trueSequential, self.progress) = (calibrator, settings, trueSequential, progress)
+    }
+
+    /// The Linears of a block by input point, with where their weights sit in ``LlamaBlockWeights``.
+    static var steps: [(point: LinearInput, linears: [(stem: String, weight: WritableKeyPath<LlamaBlockWeights, [Float]>)])] { [
+        (.attention, [("self_attn.q_proj", \.q), ("self_attn.k_proj", \.k), ("self_attn.v_proj", \.v)]),
+        (.attentionOutput, [("self_attn.o_proj", \.o)]),
+        (.mlp, [("mlp.gate_proj", \.gate), ("mlp.up_proj", \.up)]),
+        (.mlpHidden, [("mlp.down_proj", \.down)]),
+    ] }
+
+    public func quantize(layer: Int, weights: LlamaBlockWeights, statistics: BlockStatistics, inputs: [Matrix]) throws -> LlamaBlockWeights? {
+        let c = calibrator.model.configuration
+        var block = weights
+        for (index, step) in Self.steps.enumerated() {
+            let hessian: [Float]?
+            if trueSequential && index > 0 {
+                hessian = calibrator.measure(step.point, weights: block, inputs: inputs).hessian
+            } else {
+                hessian = statistics.inputs.first { $0.point == step.point }?.statistics.hessian
+            }
+            guard let hessian else { throw GPTQError.hessianShape(module: "model.layers.\(layer).\(step.linears[0].stem)", width: 0, expected: step.point.width(c)) }
+            for linear in step.linears {
+                let module = "model.layers.\(layer).\(linear.stem)"
+                let w = block[keyPath: linear.weight]
+                let columns = step.point.width(c)
+                let result = try GPTQSolver.quantize(weight: w, rows: w.count / columns, columns: columns, hessian: hessian,
+                                                     settings: settings, module: module)
+                block[keyPath: linear.weight] = result.linear.dequantized()
+                let entry = Entry(module: module, result: result)
+                entries.append(entry)
+                progress?(entry)
+            }
+        }
+        return block
+    }
+}

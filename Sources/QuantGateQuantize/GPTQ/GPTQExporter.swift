@@ -1,0 +1,150 @@
+import Dispatch
+import Foundation
+import QuantGateFormats
+import QuantGateModel
+import QuantGateSafetensors
+import QuantGateTensors
+
+/// What a GPTQ export wrote, and what GPTQ measured per Linear (kept in the artefact as
+/// `quantization_report.json`, and printed by `quantize --json`).
+public struct GPTQExportSummary: Codable, Sendable {
+    public struct Layer: Codable, Sendable {
+        public var module: String
+        /// `[out, in]`.
+        public var shape: [Int]
+        /// The reference's loss (``GPTQLayerResult/loss``).
+        public var loss: Double
+        /// The dampening that made the factorization succeed (nil for round-to-nearest).
+        public var damp: Double?
+        public var deadColumns: Int
+        public var seconds: Double
+    }
+    public var method: String
+    public var quantizationConfig: JSONValue
+    public var scaleFitting: String
+    public var layers: [Layer]
+    /// Provenance (`quantgate.*` entries: tool version, target, calibration data hash and settings).
+    public var provenance: [String: String]
+    public var files: [String]
+    public var bytes: Int
+    public var sourceBytes: Int
+    /// Seconds spent in GPTQ sweeps (all Linears) and in the whole export (calibration included).
+    public var solverSeconds: Double, seconds: Double
+}
+
+/// What a GPTQ export checks before calibrating: the Linears to quantize, and the `config.json` text.
+public struct GPTQExportPlan: Sendable {
+    public let directory: ModelDirectory
+    public let config: GPTQQuantizationConfig
+    /// `model.layers.N.{q,k,v,o,gate,up,down}_proj` in checkpoint order.
+    public let modules: [String]
+    let configText: String
+}
+
+/// Source checkpoint → GPTQ model directory (AutoGPTQ/GPTQModel layout, ../shared/design/FORMATS.md §3):
+/// per decoder-block Linear `qweight`, `qzeros`, `scales` (f16) and `g_idx`; everything else (embeddings,
+/// norms, biases, `lm_head`) copied byte for byte; `config.json` with `quantization_config`, and
+/// `quantize_config.json` for AutoGPTQ-era loaders.
+public enum GPTQExporter {
+    /// Checks the checkpoint (no quantization yet, every value finite, every block Linear packable with
+    /// this grid) before any calibration.
+    public static func plan(directory: ModelDirectory, config: GPTQQuantizationConfig,
+                            progress: ((Int, Int, String) -> Void)? = nil) throws -> GPTQExportPlan {
+        let checkpoint = directory.checkpoint
+        let configText = try ModelConfigText.adding(quantizationConfig: config.json, toConfigOf: directory.path)
+        let stems = LinearInput.allCases.flatMap(\.linears)
+        let wanted = Set((0..<directory.configuration.layerCount).flatMap { layer in stems.map { "model.layers.\(layer).\($0)" } })
+        var modules: [String] = []
+        for (position, tensor) in checkpoint.tensors.enumerated() where tensor.dtype.isFloatingPoint {
+            progress?(position, checkpoint.tensors.count, "check \(tensor.name)")
+            let values = try checkpoint.floats(named: tensor.name)
+            _ = try values.withUnsafeBufferPointer { try FP8Quantizer.absoluteMaximum($0, tensor: tensor.name) }
+            let module = String(tensor.name.dropLast(".weight".count))
+            guard tensor.name.hasSuffix(".weight"), wanted.contains(module) else { continue }
+            let (rows, columns) = (tensor.shape[0], tensor.shape[1])
+            guard rows % config.codesPerWord == 0, columns % config.codesPerWord == 0 else {
+                throw GPTQError.shapeNotPackable(module: module, shape: tensor.shape, bits: config.bits)
+            }
+            if let group = config.groupSize, group > columns {
+                throw GPTQError.badGroupSize(module: module, groupSize: group, columns: columns)
+            }
+            modules.append(module)
+        }
+        return GPTQExportPlan(directory: directory, config: config, modules: modules, configText: configText)
+    }
+
+    /// Writes the directory from each module's quantized Linear.
+    /// - Parameters:
+    ///   - results: every planned module's result.
+    ///   - provenance: `quantgate.*` entries for every weights file's `__metadata__` and the report.
+    public static func write(_ plan: GPTQExportPlan, results: [String: GPTQLayerResult], method: String, scaleFitting: String,
+                             provenance: [String: String], maxShardBytes: Int, to output: String, replace: Bool,
+                             started: UInt64 = DispatchTime.now().uptimeNanoseconds) throws -> GPTQExportSummary {
+        let checkpoint = plan.directory.checkpoint
+        let config = plan.config
+        var pending: [PendingTensor] = []
+        var layers: [GPTQExportSummary.Layer] = []
+        let planned = Set(plan.modules)
+        for tensor in checkpoint.tensors {
+            let module = String(tensor.name.dropLast(".weight".count))
+            guard tensor.name.hasSuffix(".weight"), planned.contains(module) else {
+                pending.append(PendingTensor(name: tensor.name, dtype: tensor.dtype, shape: tensor.shape) {
+                    guard let (info, file) = checkpoint.locate(tensor.name) else {
+                        throw SafetensorsError.tensorNotFound(name: tensor.name, location: plan.directory.path)
+                    }
+                    return file.withBytes(of: info) { Array($0) }
+                })
+                continue
+            }
+            guard let result = results[module] else { throw GPTQError.missingResult(module: module) }
+            let linear = result.linear
+            let (rows, columns, k) = (linear.rows, linear.columns, config.codesPerWord)
+            layers.append(.init(module: module, shape: [rows, columns], loss: result.loss, damp: result.damp,
+                                deadColumns: result.deadColumns, seconds: result.seconds))
+            let qweight = GPTQPacking.packWeight(codes: linear.codes, rows: rows, columns: columns, bits: config.bits)
+            let qzeros = GPTQPacking.packZeros(linear.zeros, groups: linear.groups, rows: rows, bits: config.bits,
+                                               offset: config.checkpointFormat.zeroOffset)
+            pending.append(PendingTensor(name: module + ".qweight", dtype: .int32, shape: [columns / k, rows], data: littleEndian(qweight)))
+            pending.append(PendingTensor(name: module + ".qzeros", dtype: .int32, shape: [linear.groups, rows / k], data: littleEndian(qzeros)))
+            pending.append(PendingTensor(name: module + ".scales", dtype: .float16, shape: [linear.groups, rows],
+                                         data: Float32Conversion.encode(linear.scales, as: .float16)))
+            pending.append(PendingTensor(name: module + ".g_idx", dtype: .int32, shape: [columns], data: littleEndian(linear.groupIndex)))
+        }
+        var summary = GPTQExportSummary(
+            method: method, quantizationConfig: config.json, scaleFitting: scaleFitting, layers: layers, provenance: provenance,
+            files: [], bytes: 0, sourceBytes: checkpoint.tensors.reduce(0) { $0 + $1.byteCount },
+            solverSeconds: layers.reduce(0) { $0 + $1.seconds }, seconds: 0)
+        let writer = CheckpointDirectoryWriter(output: output, replace: replace)
+        let report = try reportText(summary)
+        try writer.write(tensors: pending, maxShardBytes: maxShardBytes, metadata: provenance.merging(["format": "pt"]) { a, _ in a },
+                         config: plan.configText, companions: CheckpointDirectoryWriter.companionFiles(of: plan.directory.path),
+                         extraFiles: ["quantize_config.json": PythonJSON.render(config.json, indent: 2) + "\n",
+                                      "quantization_report.json": report])
+        let root = URL(fileURLWithPath: writer.output)
+        summary.files = ((try? FileManager.default.contentsOfDirectory(atPath: writer.output)) ?? []).sorted()
+        summary.bytes = summary.files.reduce(0) { sum, file in
+            sum + ((try? FileManager.default.attributesOfItem(atPath: root.appendingPathComponent(file).path)[.size] as? Int) ?? 0)
+        }
+        summary.seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        return summary
+    }
+
+    /// The report file: settings and per-Linear figures, without timings, so that two runs write the same bytes.
+    static func reportText(_ summary: GPTQExportSummary) throws -> String {
+        var stable = summary
+        stable.layers = summary.layers.map { var layer = $0; layer.seconds = 0; return layer }
+        stable.solverSeconds = 0
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return String(decoding: try encoder.encode(stable), as: UTF8.self) + "\n"
+    }
+
+    private static func littleEndian(_ words: [Int32]) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: words.count * 4)
+        for (i, word) in words.enumerated() {
+            let bits = UInt32(bitPattern: word)
+            for b in 0..<4 { bytes[4 * i + b] = UInt8(truncatingIfNeeded: bits >> UInt32(8 * b)) }
+        }
+        return bytes
+    }
+}

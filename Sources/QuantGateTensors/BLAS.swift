@@ -1,0 +1,90 @@
+import CBLAS
+import Dispatch
+
+/// Matrix products and factorizations whose bits do not depend on the number of cores.
+///
+/// OpenBLAS's own threading splits a product differently for different thread counts (and its
+/// one-thread path blocks the inner dimension differently again), so the same GEMM can round
+/// differently under `OPENBLAS_NUM_THREADS=1`, on a 2-core CI box and on a 64-core server. Here
+/// OpenBLAS always runs on the calling thread, and a large product is cut into fixed output tiles
+/// that depend only on the shapes; the tiles run in parallel, each one a single-threaded call over
+/// the whole inner dimension. Every output element is then computed by the same code on the same
+/// operands whatever the core count, and quantized artefacts are byte-identical across machines
+/// with the same CPU kind. Every BLAS and LAPACK call of QuantGate goes through here.
+public enum BLAS {
+    /// OpenBLAS pinned to the calling thread, once per process, before the first call.
+    private static let pinned: Void = openblas_set_num_threads(1)
+
+    /// Pins OpenBLAS to the calling thread (idempotent); call before using CBLAS or LAPACKE directly.
+    public static func prepare() { _ = pinned }
+
+    /// Output tile edge: 256 × 256 f32 tiles keep each call large enough for OpenBLAS's kernels.
+    static let tile = 256
+    /// Products below this many multiply-adds run as one call.
+    static let smallProduct = 1 << 20
+
+    /// `C = alpha · op(A) · op(B) + beta · C`, row-major, `op` transposing when asked; `C` is `[m, n]`.
+    /// Tiled over the output and run on all cores; see the type's note on determinism.
+    public static func gemm(transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int, alpha: Float = 1,
+                            a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, beta: Float = 0,
+                            c: UnsafeMutablePointer<Float>, ldc: Int) {
+        prepare()
+        guard m > 0, n > 0 else { return }
+        let rowTiles = (m + tile - 1) / tile, columnTiles = (n + tile - 1) / tile
+        if m * n * k < smallProduct || rowTiles * columnTiles == 1 {
+            serialGEMM(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+                       b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+            return
+        }
+        let (aa, bb, cc) = (UnsafeSendable(a), UnsafeSendable(b), UnsafeSendable(c))
+        DispatchQueue.concurrentPerform(iterations: rowTiles * columnTiles) { index in
+            let (r0, c0) = ((index / columnTiles) * tile, (index % columnTiles) * tile)
+            let (rows, columns) = (min(tile, m - r0), min(tile, n - c0))
+            // op(A) rows r0..: A's rows (or columns when transposed); op(B) columns c0..: B's columns (or rows).
+            let aTile = transposeA ? aa.pointer + r0 : aa.pointer + r0 * lda
+            let bTile = transposeB ? bb.pointer + c0 * ldb : bb.pointer + c0
+            serialGEMM(transposeA: transposeA, transposeB: transposeB, m: rows, n: columns, k: k, alpha: alpha,
+                       a: aTile, lda: lda, b: bTile, ldb: ldb, beta: beta, c: cc.pointer + r0 * ldc + c0, ldc: ldc)
+        }
+    }
+
+    /// ``gemm(transposeA:transposeB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:)`` as one call on the calling
+    /// thread (for callers that parallelize across independent products themselves).
+    public static func serialGEMM(transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int, alpha: Float = 1,
+                                  a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, beta: Float = 0,
+                                  c: UnsafeMutablePointer<Float>, ldc: Int) {
+        prepare()
+        guard m > 0, n > 0 else { return }
+        cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
+    /// The upper triangle (diagonal tiles whole) of `XᵀX` for `x` `[rows, width]`, into `c` `[width, width]`
+    /// (overwritten where written). Tiles of the upper triangle run on all cores.
+    public static func gramUpper(_ x: UnsafePointer<Float>, rows: Int, width: Int, into c: UnsafeMutablePointer<Float>) {
+        prepare()
+        let tiles = (width + tile - 1) / tile
+        let pairs = (0..<tiles).flatMap { i in (i..<tiles).map { j in (i, j) } }
+        let (xx, cc) = (UnsafeSendable(x), UnsafeSendable(c))
+        DispatchQueue.concurrentPerform(iterations: pairs.count) { index in
+            let (i, j) = pairs[index]
+            let (r0, c0) = (i * tile, j * tile)
+            serialGEMM(transposeA: true, m: min(tile, width - r0), n: min(tile, width - c0), k: rows,
+                       a: xx.pointer + r0, lda: width, b: xx.pointer + c0, ldb: width, c: cc.pointer + r0 * width + c0, ldc: width)
+        }
+    }
+
+    /// Lower Cholesky factor of the symmetric positive definite row-major `a` `[n, n]` in place (f64).
+    /// - Returns: false when `a` is not positive definite (LAPACK `dpotrf` info > 0).
+    public static func choleskyLower(_ a: UnsafeMutablePointer<Double>, n: Int) -> Bool {
+        prepare()
+        return LAPACKE_dpotrf(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "L")), Int32(n), a, Int32(n)) == 0
+    }
+
+    /// Inverse of the upper triangular row-major `a` `[n, n]` in place (f64, LAPACK `dtrtri`).
+    /// - Returns: false when `a` is singular.
+    public static func invertUpperTriangular(_ a: UnsafeMutablePointer<Double>, n: Int) -> Bool {
+        prepare()
+        return LAPACKE_dtrtri(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "U")), Int8(UInt8(ascii: "N")), Int32(n), a, Int32(n)) == 0
+    }
+}
