@@ -18,6 +18,7 @@ import QuantGateTokenizer
 /// - `quantized-tensors` (FP8): every Linear outside `ignore` is stored as E4M3, and the ignored
 ///   ones, embeddings and norms are not.
 /// - `scales` (FP8): every `weight_scale` and `input_scale` is finite and positive.
+/// - `quantized-tensors` and `scales` (GPTQ): see `StructuralChecks+GPTQ.swift`.
 /// - `size-band` (GGUF): tensor bytes within ±10 % of what the declared file type implies for these
 ///   shapes (a mislabelled or truncated-then-padded file shows up here).
 public enum StructuralChecks {
@@ -30,6 +31,9 @@ public enum StructuralChecks {
         }
         if let fp8 = candidate.fp8 {
             checks += [fp8QuantizedTensors(fp8), fp8Scales(fp8)]
+        }
+        if let gptq = candidate.gptq {
+            checks += [gptqQuantizedTensors(gptq, configuration: candidate.configuration), gptqScales(gptq)]
         }
         checks += values(candidate)
         return checks

@@ -13,6 +13,20 @@ public protocol BlockQuantizer {
     /// - Returns: replacement weights, or nil to keep `weights`.
     func quantize(layer: Int, weights: LlamaBlockWeights, statistics: BlockStatistics, inputs: [Matrix]) throws
         -> LlamaBlockWeights?
+
+    /// Whether the calibrator measures the block before calling ``quantize(layer:weights:statistics:inputs:)``.
+    /// A quantizer that measures each input itself (stepping through the block with `BlockRun`) says false
+    /// and receives statistics without inputs; the sink then gets the block's output statistics only.
+    var needsMeasuringPass: Bool { get }
+
+    /// The block's outputs on `inputs` with the replaced weights, when the last `quantize` computed them on
+    /// the way (the calibrator then skips its own pass with the new weights); nil otherwise.
+    func takeOutputs() -> [Matrix]?
+}
+
+extension BlockQuantizer {
+    public var needsMeasuringPass: Bool { true }
+    public func takeOutputs() -> [Matrix]? { nil }
 }
 
 /// Where a calibration run is, for progress displays.
@@ -81,7 +95,7 @@ public final class Calibrator {
         }
         let started = DispatchTime.now().uptimeNanoseconds
         let tokensPerPass = Double(windows.reduce(0) { $0 + $1.count })
-        let passesPerBlock = quantizer == nil ? 1.0 : 2.0
+        let passesPerBlock = quantizer?.needsMeasuringPass == true ? 2.0 : 1.0
         let tokensTotal = tokensPerPass * Double(c.layerCount) * passesPerBlock
         var tokensDone = 0.0
         func report(layer: Int, window: Int) {
@@ -116,20 +130,21 @@ public final class Calibrator {
                 blockPasses += 1
                 inputs = finishedInputs()
             case let quantizer?:
-                for w in hidden.indices {
+                for w in hidden.indices where quantizer.needsMeasuringPass {
                     var scratch = hidden[w]
                     model.runBlock(weights: weights, hidden: &scratch, observe: observe)
                     tokensDone += Double(scratch.rows)
                     report(layer: layer, window: w + 1)
                 }
-                blockPasses += 1
-                inputs = finishedInputs()
+                if quantizer.needsMeasuringPass { blockPasses += 1 }
+                inputs = quantizer.needsMeasuringPass ? finishedInputs() : []
                 let measured = BlockStatistics(layer: layer, inputs: inputs, output: output.finish())
                 if let replaced = try quantizer.quantize(layer: layer, weights: weights, statistics: measured, inputs: hidden) {
                     weights = replaced
                 }
+                let computed = quantizer.takeOutputs()
                 for w in hidden.indices {
-                    model.runBlock(weights: weights, hidden: &hidden[w])
+                    if let computed { hidden[w] = computed[w] } else { model.runBlock(weights: weights, hidden: &hidden[w]) }
                     try check(hidden[w], layer: layer)
                     output.add(hidden[w])
                     tokensDone += Double(hidden[w].rows)
@@ -140,21 +155,6 @@ public final class Calibrator {
             hessianSeconds += accumulators.reduce(0) { $0 + $1.hessianSeconds }
             try sink(BlockStatistics(layer: layer, inputs: inputs, output: output.finish()))
         }
-    }
-
-    /// The statistics (with the Hessian) of one Linear input of a block run with `weights` on `inputs`,
-    /// each block stopping once that input is measured: how a quantizer re-measures an input after
-    /// replacing the Linears before it (GPTQ's true-sequential order).
-    public func measure(_ point: LinearInput, weights: LlamaBlockWeights, inputs: [Matrix]) -> ChannelStatistics {
-        var accumulator = ChannelAccumulator(width: point.width(model.configuration), hessian: true)
-        for input in inputs {
-            var scratch = input
-            model.runBlock(weights: weights, hidden: &scratch, observe: { seen, x in if seen == point { accumulator.add(x) } },
-                           stopAfter: point)
-        }
-        blockPasses += 1
-        hessianSeconds += accumulator.hessianSeconds
-        return accumulator.finish()
     }
 
     private func check(_ hidden: Matrix, layer: Int) throws {

@@ -6,15 +6,17 @@ import QuantGateTensors
 /// Sums run in f64, channel by channel in token order, split across cores by fixed channel
 /// ranges; the Hessian is one tiled `XᵀX` per matrix (XᵀX of that window in f32) added into an f64
 /// upper triangle. Neither the thread count nor the scheduling changes a single bit of the result.
-struct ChannelAccumulator {
-    let width: Int
-    private(set) var tokens = 0
+/// Quantizers that measure inputs themselves (GPTQ's true-sequential order) use it directly.
+public struct ChannelAccumulator {
+    public let width: Int
+    public private(set) var tokens = 0
     private var absSum: [Double]
     private var squareSum: [Double]
     private var maxAbs: [Float]
     private var hessian: HessianAccumulator?
 
-    init(width: Int, hessian: Bool) {
+    /// An empty accumulator for `width` channels; with `hessian`, `XᵀX` is accumulated too.
+    public init(width: Int, hessian: Bool) {
         self.width = width
         absSum = [Double](repeating: 0, count: width)
         squareSum = [Double](repeating: 0, count: width)
@@ -23,10 +25,10 @@ struct ChannelAccumulator {
     }
 
     /// Seconds spent in the Hessian accumulation so far (for the benchmark).
-    var hessianSeconds: Double { hessian?.seconds ?? 0 }
+    public var hessianSeconds: Double { hessian?.seconds ?? 0 }
 
     /// Adds every row of `x` (`[rows, width]`).
-    mutating func add(_ x: Matrix) {
+    public mutating func add(_ x: Matrix) {
         precondition(x.columns == width, "activation width \(x.columns), accumulator width \(width)")
         let rows = x.rows
         let n = width
@@ -62,7 +64,7 @@ struct ChannelAccumulator {
     }
 
     /// The means over every token added (zeros before any).
-    func finish() -> ChannelStatistics {
+    public func finish() -> ChannelStatistics {
         let count = Double(max(tokens, 1))
         return ChannelStatistics(
             tokens: tokens,
@@ -89,7 +91,7 @@ struct HessianAccumulator {
         scratch = [Float](repeating: 0, count: width * width)
     }
 
-    mutating func add(_ x: Matrix) {
+    public mutating func add(_ x: Matrix) {
         let started = DispatchTime.now().uptimeNanoseconds
         let n = width
         // scratch = xᵀ·x, the upper triangle (core-count independent tiles, see BLAS).

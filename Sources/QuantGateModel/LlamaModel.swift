@@ -96,53 +96,72 @@ public final class LlamaModel: Sendable {
 
     /// Runs one decoder block with the given weights (a quantizer may pass modified ones).
     /// `observe`, when given, sees the input of every Linear (``LinearInput``) as the block computes it.
-    /// With `stopAfter`, the block stops once that input is observed (`hidden` is then partly updated):
-    /// what a quantizer measuring one input needs.
     public func runBlock(weights w: LlamaBlockWeights, hidden: inout Matrix, start: Int = 0,
-                         observe: ((LinearInput, Matrix) -> Void)? = nil, stopAfter: LinearInput? = nil) {
+                         observe: ((LinearInput, Matrix) -> Void)? = nil) {
         var uncached: KVCache.Layer? = nil
-        runBlock(weights: w, hidden: &hidden, start: start, observe: observe, cache: &uncached, stopAfter: stopAfter)
+        runBlock(weights: w, hidden: &hidden, start: start, observe: observe, cache: &uncached)
     }
 
     /// One decoder block; with a `cache`, the block's keys and values are appended to it and the
     /// queries attend to every cached position (`start` must then equal the cache's length).
     func runBlock(weights w: LlamaBlockWeights, hidden: inout Matrix, start: Int,
-                  observe: ((LinearInput, Matrix) -> Void)?, cache: inout KVCache.Layer?, stopAfter: LinearInput? = nil) {
-        let c = configuration
-        let eps = Float(c.rmsNormEps)
-        // Attention: x → RMSNorm → q, k, v → RoPE → causal GQA → o_proj → residual.
-        let x = Kernels.rmsNorm(hidden, weight: w.inputNorm, eps: eps)
+                  observe: ((LinearInput, Matrix) -> Void)?, cache: inout KVCache.Layer?) {
+        let x = attentionInput(w, hidden: hidden)
         observe?(.attention, x)
-        if stopAfter == .attention { return }
+        let attended = attention(w, input: x, start: start, cache: &cache)
+        observe?(.attentionOutput, attended)
+        let y = mlpInput(w, hidden: &hidden, attended: attended)
+        observe?(.mlp, y)
+        let activation = mlpActivation(w, input: y)
+        observe?(.mlpHidden, activation)
+        blockOutput(w, hidden: &hidden, activation: activation)
+    }
+
+    // MARK: - The block's stages, each ending at a Linear input (BlockRun steps through them)
+
+    /// Attention: x → RMSNorm, the input of q/k/v.
+    func attentionInput(_ w: LlamaBlockWeights, hidden: Matrix) -> Matrix {
+        Kernels.rmsNorm(hidden, weight: w.inputNorm, eps: Float(configuration.rmsNormEps))
+    }
+
+    /// q, k, v → RoPE → causal GQA: the input of o_proj.
+    func attention(_ w: LlamaBlockWeights, input x: Matrix, start: Int, cache: inout KVCache.Layer?) -> Matrix {
+        let c = configuration
         var xRounded = RoundedInput(x)
         var q = Kernels.linear(xRounded(w.inputQuantization.q), weight: w.q, outputs: c.headCount * c.headDim, bias: w.qBias)
         var k = Kernels.linear(xRounded(w.inputQuantization.k), weight: w.k, outputs: c.kvHeadCount * c.headDim, bias: w.kBias)
         let v = Kernels.linear(xRounded(w.inputQuantization.v), weight: w.v, outputs: c.kvHeadCount * c.headDim, bias: w.vBias)
         rotary.apply(&q, heads: c.headCount, headDim: c.headDim, start: start)
         rotary.apply(&k, heads: c.kvHeadCount, headDim: c.headDim, start: start)
-        let attended: Matrix
         if cache != nil {
             cache!.append(keys: k, values: v)
-            attended = Attention.causal(q: q, k: cache!.keys, v: cache!.values, heads: c.headCount, kvHeads: c.kvHeadCount,
-                                        headDim: c.headDim, queryOffset: start)
-        } else {
-            attended = Attention.causal(q: q, k: k, v: v, heads: c.headCount, kvHeads: c.kvHeadCount, headDim: c.headDim)
+            return Attention.causal(q: q, k: cache!.keys, v: cache!.values, heads: c.headCount, kvHeads: c.kvHeadCount,
+                                    headDim: c.headDim, queryOffset: start)
         }
-        observe?(.attentionOutput, attended)
-        if stopAfter == .attentionOutput { return }
-        let projected = Kernels.linear(attended, weight: w.o, outputs: c.hiddenSize, bias: w.oBias, rounding: w.inputQuantization.o)
+        return Attention.causal(q: q, k: k, v: v, heads: c.headCount, kvHeads: c.kvHeadCount, headDim: c.headDim)
+    }
+
+    /// o_proj → residual into `hidden` → RMSNorm: the input of gate/up.
+    func mlpInput(_ w: LlamaBlockWeights, hidden: inout Matrix, attended: Matrix) -> Matrix {
+        let projected = Kernels.linear(attended, weight: w.o, outputs: configuration.hiddenSize, bias: w.oBias, rounding: w.inputQuantization.o)
         for i in hidden.values.indices { hidden.values[i] += projected.values[i] }
-        // MLP: x → RMSNorm → silu(gate) · up → down → residual.
-        let y = Kernels.rmsNorm(hidden, weight: w.postAttentionNorm, eps: eps)
-        observe?(.mlp, y)
-        if stopAfter == .mlp { return }
+        return Kernels.rmsNorm(hidden, weight: w.postAttentionNorm, eps: Float(configuration.rmsNormEps))
+    }
+
+    /// silu(gate) · up: the input of down_proj.
+    func mlpActivation(_ w: LlamaBlockWeights, input y: Matrix) -> Matrix {
+        let c = configuration
         var yRounded = RoundedInput(y)
         var gate = Kernels.linear(yRounded(w.inputQuantization.gate), weight: w.gate, outputs: c.intermediateSize, bias: w.gateBias)
         let up = Kernels.linear(yRounded(w.inputQuantization.up), weight: w.up, outputs: c.intermediateSize, bias: w.upBias)
         Kernels.swiglu(&gate, up)
-        observe?(.mlpHidden, gate)
-        if stopAfter == .mlpHidden { return }
-        let down = Kernels.linear(gate, weight: w.down, outputs: c.hiddenSize, bias: w.downBias, rounding: w.inputQuantization.down)
+        return gate
+    }
+
+    /// down_proj → residual into `hidden`: the block's output.
+    func blockOutput(_ w: LlamaBlockWeights, hidden: inout Matrix, activation: Matrix) {
+        let down = Kernels.linear(activation, weight: w.down, outputs: configuration.hiddenSize, bias: w.downBias,
+                                  rounding: w.inputQuantization.down)
         for i in hidden.values.indices { hidden.values[i] += down.values[i] }
     }
 

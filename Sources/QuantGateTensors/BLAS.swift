@@ -63,6 +63,8 @@ public enum BLAS {
     /// (overwritten where written). Tiles of the upper triangle run on all cores.
     public static func gramUpper(_ x: UnsafePointer<Float>, rows: Int, width: Int, into c: UnsafeMutablePointer<Float>) {
         prepare()
+        // Narrow matrices get 64-wide tiles so that even a 256-wide input spreads over the cores.
+        let tile = width <= 1024 ? 64 : Self.tile
         let tiles = (width + tile - 1) / tile
         let pairs = (0..<tiles).flatMap { i in (i..<tiles).map { j in (i, j) } }
         let (xx, cc) = (UnsafeSendable(x), UnsafeSendable(c))

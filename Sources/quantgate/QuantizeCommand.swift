@@ -133,14 +133,14 @@ struct QuantizeCommand: ParsableCommand {
         let summary = try job.run(out: out)
         if json { return try printJSON(summary) }
         print("module                                   shape          loss          damp    dead   seconds")
-        for layer in summary.layers {
+        for (layer, seconds) in zip(summary.report.layers, summary.layerSeconds) {
             print(layer.module.padding(toLength: 41, withPad: " ", startingAt: 0)
                 + "\(layer.shape)".padding(toLength: 15, withPad: " ", startingAt: 0)
                 + String(format: "%-13.5g %-7@ %-6d %.3f", layer.loss, layer.damp.map { String(format: "%.3f", $0) } ?? "-",
-                         layer.deadColumns, layer.seconds))
+                         layer.deadColumns, seconds))
         }
         print(String(format: "wrote %@: %@ (%@), %d Linears, %.2f MiB (source %.2f MiB); GPTQ sweeps %.1f s, total %.1f s",
-                     out, gptq.tag, gptq.checkpointFormat.rawValue, summary.layers.count, Double(summary.bytes) / 1_048_576,
+                     out, gptq.tag, gptq.checkpointFormat.rawValue, summary.report.layers.count, Double(summary.bytes) / 1_048_576,
                      Double(summary.sourceBytes) / 1_048_576, summary.solverSeconds, summary.seconds))
     }
 

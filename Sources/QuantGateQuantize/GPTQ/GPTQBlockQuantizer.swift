@@ -36,21 +36,39 @@ public final class GPTQBlockQuantizer: BlockQuantizer {
         (.mlpHidden, [("mlp.down_proj", \.down)]),
     ] }
 
+    /// True-sequential quantization measures each input itself, after the Linears before it are replaced.
+    public var needsMeasuringPass: Bool { !trueSequential }
+
+    /// With true-sequential, the block's outputs with the quantized weights (computed on the way).
+    private var outputs: [Matrix]?
+
+    public func takeOutputs() -> [Matrix]? {
+        defer { outputs = nil }
+        return outputs
+    }
+
     public func quantize(layer: Int, weights: LlamaBlockWeights, statistics: BlockStatistics, inputs: [Matrix]) throws -> LlamaBlockWeights? {
-        let c = calibrator.model.configuration
+        let model = calibrator.model
         var block = weights
-        for (index, step) in Self.steps.enumerated() {
+        var runs = inputs.map(BlockRun.init)
+        for step in Self.steps {
             let hessian: [Float]?
-            if trueSequential && index > 0 {
-                hessian = calibrator.measure(step.point, weights: block, inputs: inputs).hessian
+            if trueSequential {
+                // Every window to this input, with the Linears before it already quantized.
+                var accumulator = ChannelAccumulator(width: step.point.width(model.configuration), hessian: true)
+                for w in runs.indices {
+                    model.advance(&runs[w], weights: block)
+                    accumulator.add(runs[w].input!)
+                }
+                hessian = accumulator.finish().hessian
             } else {
                 hessian = statistics.inputs.first { $0.point == step.point }?.statistics.hessian
             }
-            guard let hessian else { throw GPTQError.hessianShape(module: "model.layers.\(layer).\(step.linears[0].stem)", width: 0, expected: step.point.width(c)) }
+            guard let hessian else { throw GPTQError.missingResult(module: "model.layers.\(layer).\(step.linears[0].stem)") }
             for linear in step.linears {
                 let module = "model.layers.\(layer).\(linear.stem)"
                 let w = block[keyPath: linear.weight]
-                let columns = step.point.width(c)
+                let columns = step.point.width(model.configuration)
                 let result = try GPTQSolver.quantize(weight: w, rows: w.count / columns, columns: columns, hessian: hessian,
                                                      settings: settings, module: module)
                 block[keyPath: linear.weight] = result.linear.dequantized()
@@ -58,6 +76,10 @@ public final class GPTQBlockQuantizer: BlockQuantizer {
                 entries.append(entry)
                 progress?(entry)
             }
+        }
+        if trueSequential {
+            for w in runs.indices { model.advance(&runs[w], weights: block) }
+            outputs = runs.map(\.hidden)
         }
         return block
     }

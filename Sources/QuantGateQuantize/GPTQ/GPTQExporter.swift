@@ -5,10 +5,10 @@ import QuantGateModel
 import QuantGateSafetensors
 import QuantGateTensors
 
-/// What a GPTQ export wrote, and what GPTQ measured per Linear (kept in the artefact as
-/// `quantization_report.json`, and printed by `quantize --json`).
-public struct GPTQExportSummary: Codable, Sendable {
-    public struct Layer: Codable, Sendable {
+/// What GPTQ did per Linear, with the settings and provenance: the artefact's `quantization_report.json`
+/// (no timings, so two runs write the same bytes).
+public struct GPTQQuantizationReport: Codable, Sendable, Equatable {
+    public struct Layer: Codable, Sendable, Equatable {
         public var module: String
         /// `[out, in]`.
         public var shape: [Int]
@@ -17,14 +17,25 @@ public struct GPTQExportSummary: Codable, Sendable {
         /// The dampening that made the factorization succeed (nil for round-to-nearest).
         public var damp: Double?
         public var deadColumns: Int
-        public var seconds: Double
     }
+    /// `gptq` or `rtn`.
     public var method: String
     public var quantizationConfig: JSONValue
     public var scaleFitting: String
-    public var layers: [Layer]
-    /// Provenance (`quantgate.*` entries: tool version, target, calibration data hash and settings).
+    /// `quantgate.*` entries: tool version, target, scheme, calibration data hash and settings.
     public var provenance: [String: String]
+    /// In checkpoint order.
+    public var layers: [Layer]
+
+    /// The file's name in the artefact directory.
+    public static let fileName = "quantization_report.json"
+}
+
+/// What a GPTQ export wrote: the report, with timings and files.
+public struct GPTQExportSummary: Codable, Sendable {
+    public var report: GPTQQuantizationReport
+    /// Seconds of each Linear's GPTQ sweep, in the report's order.
+    public var layerSeconds: [Double]
     public var files: [String]
     public var bytes: Int
     public var sourceBytes: Int
@@ -83,7 +94,8 @@ public enum GPTQExporter {
         let checkpoint = plan.directory.checkpoint
         let config = plan.config
         var pending: [PendingTensor] = []
-        var layers: [GPTQExportSummary.Layer] = []
+        var layers: [GPTQQuantizationReport.Layer] = []
+        var layerSeconds: [Double] = []
         let planned = Set(plan.modules)
         for tensor in checkpoint.tensors {
             let module = String(tensor.name.dropLast(".weight".count))
@@ -99,8 +111,8 @@ public enum GPTQExporter {
             guard let result = results[module] else { throw GPTQError.missingResult(module: module) }
             let linear = result.linear
             let (rows, columns, k) = (linear.rows, linear.columns, config.codesPerWord)
-            layers.append(.init(module: module, shape: [rows, columns], loss: result.loss, damp: result.damp,
-                                deadColumns: result.deadColumns, seconds: result.seconds))
+            layers.append(.init(module: module, shape: [rows, columns], loss: result.loss, damp: result.damp, deadColumns: result.deadColumns))
+            layerSeconds.append(result.seconds)
             let qweight = GPTQPacking.packWeight(codes: linear.codes, rows: rows, columns: columns, bits: config.bits)
             let qzeros = GPTQPacking.packZeros(linear.zeros, groups: linear.groups, rows: rows, bits: config.bits,
                                                offset: config.checkpointFormat.zeroOffset)
@@ -110,16 +122,18 @@ public enum GPTQExporter {
                                          data: Float32Conversion.encode(linear.scales, as: .float16)))
             pending.append(PendingTensor(name: module + ".g_idx", dtype: .int32, shape: [columns], data: littleEndian(linear.groupIndex)))
         }
-        var summary = GPTQExportSummary(
-            method: method, quantizationConfig: config.json, scaleFitting: scaleFitting, layers: layers, provenance: provenance,
-            files: [], bytes: 0, sourceBytes: checkpoint.tensors.reduce(0) { $0 + $1.byteCount },
-            solverSeconds: layers.reduce(0) { $0 + $1.seconds }, seconds: 0)
+        let report = GPTQQuantizationReport(method: method, quantizationConfig: config.json, scaleFitting: scaleFitting,
+                                            provenance: provenance, layers: layers)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let writer = CheckpointDirectoryWriter(output: output, replace: replace)
-        let report = try reportText(summary)
         try writer.write(tensors: pending, maxShardBytes: maxShardBytes, metadata: provenance.merging(["format": "pt"]) { a, _ in a },
                          config: plan.configText, companions: CheckpointDirectoryWriter.companionFiles(of: plan.directory.path),
                          extraFiles: ["quantize_config.json": PythonJSON.render(config.json, indent: 2) + "\n",
-                                      "quantization_report.json": report])
+                                      GPTQQuantizationReport.fileName: String(decoding: try encoder.encode(report), as: UTF8.self) + "\n"])
+        var summary = GPTQExportSummary(report: report, layerSeconds: layerSeconds, files: [], bytes: 0,
+                                        sourceBytes: checkpoint.tensors.reduce(0) { $0 + $1.byteCount },
+                                        solverSeconds: layerSeconds.reduce(0, +), seconds: 0)
         let root = URL(fileURLWithPath: writer.output)
         summary.files = ((try? FileManager.default.contentsOfDirectory(atPath: writer.output)) ?? []).sorted()
         summary.bytes = summary.files.reduce(0) { sum, file in
@@ -127,16 +141,6 @@ public enum GPTQExporter {
         }
         summary.seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         return summary
-    }
-
-    /// The report file: settings and per-Linear figures, without timings, so that two runs write the same bytes.
-    static func reportText(_ summary: GPTQExportSummary) throws -> String {
-        var stable = summary
-        stable.layers = summary.layers.map { var layer = $0; layer.seconds = 0; return layer }
-        stable.solverSeconds = 0
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        return String(decoding: try encoder.encode(stable), as: UTF8.self) + "\n"
     }
 
     private static func littleEndian(_ words: [Int32]) -> [UInt8] {
