@@ -89,7 +89,7 @@ let package = Package(
         .testTarget(name: "QuantGateEvalTests", dependencies: ["QuantGateEval", "QuantGateTestSupport"]),
         .testTarget(
             name: "QuantGateQuantizeTests",
-            dependencies: ["QuantGateQuantize", "QuantGateFormats", "QuantGateModel", "QuantGateTokenizer", "QuantGateTestSupport",
+            dependencies: ["QuantGateQuantize", "QuantGateCalibration", "QuantGateFormats", "QuantGateModel", "QuantGateTokenizer", "QuantGateTestSupport",
                            "QuantGateSafetensors", "QuantGateTensors", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "QuantGateFormatsTests", dependencies: ["QuantGateFormats", "QuantGateTestSupport", "CKernels"]),
         .testTarget(

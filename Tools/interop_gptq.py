@@ -26,7 +26,9 @@ What it does, on the example model (or --model):
      yardstick that still separates methods where the perplexity of a small model barely moves: RTN with
      llm-compressor's own scales, and for every variant the proxy loss mean ||(Q - W) X||^2 / ||W X||^2 over
      the Linears, X the base model's Linear inputs on the calibration windows (the cache's XᵀX).
-  4. `quantgate eval --protocol hf` of the base model and of our GPTQ checkpoint agrees with transformers
+  4. GPTQModel's own CPU kernel (Tools/gptq_reference.py) unpacks our checkpoints to exactly our reader's weights
+     (`quantgate inspect --dump-dequantized`), bit for bit in f32.
+     `quantgate eval --protocol hf` of the base model and of our GPTQ checkpoint agrees with transformers
      within 0.5 %.
   5. Summary; it fails (exit 1) unless our delta is at most llm-compressor's + --margin (0.5) percentage points
      and step 4 agrees, and our `quantize` wall time (calibration, load and write included) is at most 1/3 of llm-compressor's
@@ -269,6 +271,23 @@ def our_weights(directory):
     return reference_dequantize(directory)
 
 
+def check_reader(args, directory, weights, work):
+    """GPTQModel's own CPU kernel (reference_dequantize, scales upcast so scale * (q - z) is exact) against our
+    reader's weights (`quantgate inspect --dump-dequantized`): equal bit for bit in f32."""
+    import numpy as np
+    import torch
+    dump = os.path.join(work, os.path.basename(directory) + "-dump")
+    sh([args.quantgate, "inspect", directory, "--dump-dequantized", dump], stdout=subprocess.DEVNULL)
+    mismatched = 0
+    for module, theirs in sorted(weights.items()):
+        mine = torch.from_numpy(np.fromfile(os.path.join(dump, module + ".weight.f32"), dtype="<f4").reshape(tuple(theirs.shape)))
+        if not torch.equal(mine, theirs.float()):
+            mismatched += 1
+            print(f"    {module}: our reader differs from GPTQModel's kernel (max |diff| {(mine - theirs).abs().max().item():.3g})")
+    print(f"GPTQModel's kernel on {os.path.basename(directory)}: {len(weights) - mismatched}/{len(weights)} Linears equal to our reader bit for bit")
+    return mismatched == 0 and len(weights) > 0
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quantgate", default=".build/release/quantgate")
@@ -342,6 +361,7 @@ def main():
     deltas = {}
     for label, (directory, _) in mine.items():
         weights = our_weights(directory)
+        ok = check_reader(args, directory, weights, work) and ok
         plain = plain_checkpoint(args.model, weights, os.path.join(work, os.path.basename(directory) + "-f32"))
         ppl = transformers_perplexity(plain, args.text, args.ctx)
         deltas[label] = 100 * (ppl / base - 1)

@@ -119,8 +119,6 @@ struct GateCommandsTests {
 
         let unknown = try CLI.run(["pipeline", model, "--targets", "cpu,tpu9", "--out", out.path])
         #expect(unknown.status == 2 && unknown.stderr.contains("tpu9"))
-        let gpu = try CLI.run(["pipeline", model, "--targets", "a100", "--out", out.path])
-        #expect(gpu.status == 2 && gpu.stderr.contains("gptq"), "\(gpu.stderr)")
         let unused = try CLI.run(["pipeline", model, "--targets", "h100", "--format", "gguf:Q8_0", "--out", out.path])
         #expect(unused.status == 2 && unused.stderr.contains("none of --targets"), "\(unused.stderr)")
         let ada = try CLI.run(["pipeline", model, "--targets", "l40s", "--out", out.path])
@@ -149,5 +147,27 @@ struct GateCommandsTests {
         let config = try String(contentsOfFile: out.appendingPathComponent("artefacts/bard-5m-FP8-CH-STATIC/config.json").path, encoding: .utf8)
         #expect(config.contains("\"quant_method\": \"compressed-tensors\""))
         #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("report/manifest.json").path))
+    }
+
+    @Test("pipeline --targets a100,t4 writes one GPTQ directory that passes both gates, with the GPTQ structural checks")
+    func pipelineGPTQ() throws {
+        let directory = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let out = directory.appendingPathComponent("out")
+        let settings = try Self.smallSettings(in: directory)
+        let text = directory.appendingPathComponent("text.txt").path
+        let result = try CLI.run(["pipeline", model, "--targets", "a100,t4", "--data", text, "--samples", "4",
+                                  "--seq-len", "128", "--eval-text", text, "--out", out.path] + settings)
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+        let artefacts = try FileManager.default.contentsOfDirectory(atPath: out.appendingPathComponent("artefacts").path).sorted()
+        #expect(artefacts == ["bard-5m-GPTQ-W4G128-ACT"])
+        let report = try #require(try JSONSerialization.jsonObject(
+            with: Data(contentsOf: out.appendingPathComponent("report/report.json"))) as? [String: Any])
+        let candidates = try #require(report["candidates"] as? [[String: Any]])
+        #expect(candidates.compactMap { $0["target"] as? String } == ["a100", "t4"])
+        #expect(candidates.first?["format"] as? String == "gptq")
+        let checks = (candidates.first?["structural"] as? [[String: Any]]) ?? []
+        #expect(checks.filter { ["quantized-tensors", "scales"].contains($0["name"] as? String) }.allSatisfy { $0["passed"] as? Bool == true })
+        #expect(checks.count >= 6, "\(checks)")
     }
 }

@@ -40,8 +40,12 @@ struct QuantizeCommandTests {
     @Test("bad targets, formats and files are usage errors")
     func badInput() throws {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("never-written.gguf").path
-        let target = try CLI.run(["quantize", model, "--target", "a100", "--out", out])
-        #expect(target.status == 2 && target.stderr.contains("gptq"), "\(target.stderr)")
+        let target = try CLI.run(["quantize", model, "--target", "l4", "--out", out])
+        #expect(target.status == 2 && target.stderr.contains("awq"), "\(target.stderr)")
+        let bits = try CLI.run(["quantize", model, "--target", "a100", "--bits", "3", "--out", out])
+        #expect(bits.status == 2 && bits.stderr.contains("--bits 3"), "\(bits.stderr)")
+        let imatrix = try CLI.run(["quantize", model, "--target", "a100", "--no-imatrix", "--out", out])
+        #expect(imatrix.status == 2 && imatrix.stderr.contains("GPTQ"), "\(imatrix.stderr)")
         let mismatch = try CLI.run(["quantize", model, "--target", "h100", "--format", "gguf:Q8_0", "--out", out])
         #expect(mismatch.status == 2 && mismatch.stderr.contains("runs fp8"), "\(mismatch.stderr)")
         let shard = try CLI.run(["quantize", model, "--target", "h100", "--max-shard-size", "lots", "--out", out])
@@ -87,5 +91,38 @@ struct QuantizeCommandTests {
         let replaced = try CLI.run(["quantize", model, "--target", "h100", "--activations", "dynamic", "--out", out + "/", "--force", "--quiet"])
         #expect(replaced.status == 0, "\(replaced.stderr)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasPrefix("fp8.") && !$0.hasSuffix(".h5") }.isEmpty)
+    }
+
+    @Test("--target a100 writes a GPTQ directory that eval reads; a second run is byte-identical; a group wider than a Linear is refused")
+    func gptq() throws {
+        let directory = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (out, again) = (directory.appendingPathComponent("gptq").path, directory.appendingPathComponent("gptq-again").path)
+        let arguments = ["quantize", model, "--target", "a100", "--group-size", "16", "--data", "prose", "--samples", "4", "--seq-len", "32"]
+        let result = try CLI.run(arguments + ["--out", out, "--quiet"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("GPTQ-W4G16-ACT") && result.stdout.contains("model.layers.1.mlp.down_proj"), "\(result.stdout)")
+        let second = try CLI.run(arguments + ["--out", again, "--quiet"])
+        #expect(second.status == 0, "\(second.stderr)")
+        for file in ["model.safetensors", "config.json", "quantize_config.json", "quantization_report.json"] {
+            let (a, b) = (directory.appendingPathComponent("gptq/\(file)"), directory.appendingPathComponent("gptq-again/\(file)"))
+            #expect(try Data(contentsOf: a) == Data(contentsOf: b), "\(file) differs between two runs")
+        }
+        let report = try #require(try JSONSerialization.jsonObject(
+            with: Data(contentsOf: directory.appendingPathComponent("gptq/quantization_report.json"))) as? [String: Any])
+        let layers = try #require(report["layers"] as? [[String: Any]])
+        #expect(layers.count == 14 && layers.allSatisfy { ($0["loss"] as? Double ?? -1) >= 0 && $0["damp"] as? Double == 0.01 })
+
+        let text = directory.appendingPathComponent("text.txt").path
+        try String(repeating: "To be, or not to be, that is the question. ", count: 40).write(toFile: text, atomically: true, encoding: .utf8)
+        let eval = try CLI.run(["eval", out, "--text", text, "--ctx", "64", "--json", "--quiet"])
+        #expect(eval.status == 0, "\(eval.stderr)")
+        let wide = try CLI.run(["quantize", model, "--target", "a100", "--out", directory.appendingPathComponent("wide").path])
+        #expect(wide.status == 2 && wide.stderr.contains("group size 128"), "\(wide.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("wide").path))
+        let exists = try CLI.run(arguments + ["--out", out])
+        #expect(exists.status == 2 && exists.stderr.contains("--force"), "\(exists.stderr)")
+        let rtn = try CLI.run(["quantize", model, "--target", "a100", "--group-size", "16", "--rtn", "--out", out, "--force", "--quiet"])
+        #expect(rtn.status == 0 && rtn.stdout.contains("RTN-W4G16"), "\(rtn.stderr)")
     }
 }

@@ -64,7 +64,7 @@ public final class GPTQBlockQuantizer: BlockQuantizer {
             } else {
                 hessian = statistics.inputs.first { $0.point == step.point }?.statistics.hessian
             }
-            guard let hessian else { throw GPTQError.missingResult(module: "model.layers.\(layer).\(step.linears[0].stem)") }
+            guard let hessian else { throw GPTQError.missingHessian(module: "model.layers.\(layer).\(step.linears[0].stem)") }
             for linear in step.linears {
                 let module = "model.layers.\(layer).\(linear.stem)"
                 let w = block[keyPath: linear.weight]

@@ -15,23 +15,50 @@ struct ChunkSweep: Sendable {
     let factor: [Float]?
     let module: String
 
-    /// Shared row-major buffers of all rows.
-    struct Buffers: Sendable {
+    /// The row-major buffers all chunks share; each chunk reads and writes its own rows only.
+    final class Buffers: @unchecked Sendable {
         /// The dead-masked weights in original column order (static groups are fitted on them).
-        let original: UnsafeSendable<Float>
+        let original: UnsafeMutableBufferPointer<Float>
         /// The weights in sweep order, updated in place by the error feedback.
-        let weights: UnsafeSendable<Float>
+        let weights: UnsafeMutableBufferPointer<Float>
         /// Codes in sweep order.
-        let codes: UnsafeSendable<UInt8>
+        let codes: UnsafeMutableBufferPointer<UInt8>
         /// `[groups, rows]`.
-        let scales: UnsafeSendable<Float>, zeros: UnsafeSendable<Float>
+        let scales: UnsafeMutableBufferPointer<Float>, zeros: UnsafeMutableBufferPointer<Float>
         /// `[rows]`.
-        let loss: UnsafeSendable<Double>
+        let loss: UnsafeMutableBufferPointer<Double>
+        /// `[chunks, 2]`: seconds in the C sweep and in the BLAS trailing updates, per chunk.
+        let timing: UnsafeMutableBufferPointer<Double>
+
+        init(original: [Float], permuted: [Float], groups: Int, rows: Int, chunks: Int) {
+            func copy<T>(_ values: [T]) -> UnsafeMutableBufferPointer<T> {
+                let buffer = UnsafeMutableBufferPointer<T>.allocate(capacity: values.count)
+                _ = buffer.initialize(from: values)
+                return buffer
+            }
+            self.original = copy(original)
+            weights = copy(permuted)
+            codes = copy([UInt8](repeating: 0, count: permuted.count))
+            scales = copy([Float](repeating: 0, count: groups * rows))
+            zeros = copy([Float](repeating: 0, count: groups * rows))
+            loss = copy([Double](repeating: 0, count: rows))
+            timing = copy([Double](repeating: 0, count: 2 * chunks))
+        }
+
+        deinit {
+            original.deallocate(); weights.deallocate(); codes.deallocate(); scales.deallocate(); zeros.deallocate()
+            loss.deallocate(); timing.deallocate()
+        }
     }
 
-    func run(rows chunk: Range<Int>, _ buffers: Buffers) throws {
+    func run(chunk index: Int, rows chunk: Range<Int>, _ buffers: Buffers) throws {
+        var (sweepNanoseconds, gemmNanoseconds) = (UInt64(0), UInt64(0))
+        defer {
+            buffers.timing[2 * index] = Double(sweepNanoseconds) / 1e9
+            buffers.timing[2 * index + 1] = Double(gemmNanoseconds) / 1e9
+        }
         let n = chunk.count, r0 = chunk.lowerBound, cols = columns
-        let w = buffers.weights.pointer + r0 * cols
+        let w = buffers.weights.baseAddress! + r0 * cols
         var scale = [Float](repeating: 0, count: groups * n), zero = [Float](repeating: 0, count: groups * n)
         func fit(_ k: Int, from source: UnsafePointer<Float>, first column: Int) throws {
             let count = min(group, cols - column)
@@ -46,7 +73,7 @@ struct ChunkSweep: Sendable {
         if !fitDuringSweep {
             for k in 0..<groups {
                 if staticGroups {
-                    try fit(k, from: buffers.original.pointer + r0 * cols, first: k * group)
+                    try fit(k, from: buffers.original.baseAddress! + r0 * cols, first: k * group)
                 } else {
                     try fit(k, from: w, first: k * group)
                 }
@@ -66,6 +93,8 @@ struct ChunkSweep: Sendable {
                     if c % group == 0 { try fit(c / group, from: w, first: c) }
                     end = min(i2, (c / group + 1) * group)
                 }
+                let sweepStarted = DispatchTime.now().uptimeNanoseconds
+                defer { sweepNanoseconds += DispatchTime.now().uptimeNanoseconds - sweepStarted }
                 w1.withUnsafeMutableBufferPointer { w1p in
                     err.withUnsafeMutableBufferPointer { ep in
                         scale.withUnsafeBufferPointer { s in
@@ -74,7 +103,7 @@ struct ChunkSweep: Sendable {
                                     loss.withUnsafeMutableBufferPointer { lp in
                                         sweepKernel(w1: w1p.baseAddress!, err: ep.baseAddress!, c0: c - i1, c1: end - i1, count: count,
                                                     i1: i1, scale: s.baseAddress!, zero: z.baseAddress!, param: pg.baseAddress! + i1,
-                                                    codes: buffers.codes.pointer + r0 * cols + i1, rows: n, loss: lp.baseAddress!)
+                                                    codes: buffers.codes.baseAddress! + r0 * cols + i1, rows: n, loss: lp.baseAddress!)
                                     }
                                 }
                             }
@@ -84,6 +113,8 @@ struct ChunkSweep: Sendable {
                 c = end
             }
             if let factor, i2 < cols {
+                let gemmStarted = DispatchTime.now().uptimeNanoseconds
+                defer { gemmNanoseconds += DispatchTime.now().uptimeNanoseconds - gemmStarted }
                 err.withUnsafeBufferPointer { e in
                     factor.withUnsafeBufferPointer { u in
                         BLAS.serialGEMM(m: n, n: cols - i2, k: count, alpha: -1, a: e.baseAddress!, lda: count,
@@ -92,11 +123,11 @@ struct ChunkSweep: Sendable {
                 }
             }
         }
-        for r in 0..<n { buffers.loss.pointer[r0 + r] = loss[r] }
+        for r in 0..<n { buffers.loss[r0 + r] = loss[r] }
         for k in 0..<groups {
             for r in 0..<n {
-                buffers.scales.pointer[k * rows + r0 + r] = scale[k * n + r]
-                buffers.zeros.pointer[k * rows + r0 + r] = zero[k * n + r]
+                buffers.scales[k * rows + r0 + r] = scale[k * n + r]
+                buffers.zeros[k * rows + r0 + r] = zero[k * n + r]
             }
         }
     }

@@ -52,7 +52,10 @@ public struct GPTQLayerResult: Sendable {
     public let damp: Double?
     /// Input columns that never fired in calibration (their weights are quantized as zeros).
     public let deadColumns: Int
-    public let seconds: Double
+    /// Wall seconds for this Linear, and of those the LAPACK factorization of the Hessian.
+    public let seconds: Double, factorSeconds: Double
+    /// Core-seconds in the C column sweeps and in the BLAS trailing updates (summed over row chunks).
+    public let sweepSeconds: Double, trailingSeconds: Double
 }
 
 /// Why GPTQ could not quantize a Linear.
@@ -65,6 +68,7 @@ public enum GPTQError: Error, CustomStringConvertible, Equatable, Sendable {
     case nonFinite(module: String, what: String)
     case scaleOverflow(module: String, scale: Float)
     case missingResult(module: String)
+    case missingHessian(module: String)
 
     public var description: String {
         switch self {
@@ -79,6 +83,7 @@ public enum GPTQError: Error, CustomStringConvertible, Equatable, Sendable {
         case .nonFinite(let module, let what): "\(module): \(what) is not finite"
         case .scaleOverflow(let module, let scale): "\(module): a group scale \(scale) overflows float16"
         case .missingResult(let module): "\(module): was planned but not quantized (calibration did not reach its block)"
+        case .missingHessian(let module): "\(module): no Hessian was measured for its input (calibration ran without Hessians)"
         }
     }
 }
@@ -116,6 +121,7 @@ public enum GPTQSolver {
         var usedDamp: Double? = nil
         var perm = Array(0..<columns)
         var dead = 0
+        var factorSeconds = 0.0
         if let hessian {
             guard hessian.allSatisfy(\.isFinite) else { throw GPTQError.nonFinite(module: module, what: "the Hessian") }
             var h = hessian.map { 2 * Double($0) }
@@ -127,7 +133,9 @@ public enum GPTQSolver {
             if settings.actOrder {
                 perm.sort { (h[$0 * columns + $0], $1) > (h[$1 * columns + $1], $0) }
             }
+            let factorStarted = DispatchTime.now().uptimeNanoseconds
             (factor, usedDamp) = try inverseHessianFactor(h, perm: perm, damp: settings.damp, module: module)
+            factorSeconds = Double(DispatchTime.now().uptimeNanoseconds - factorStarted) / 1e9
         }
         let sweepActOrder = hessian != nil && settings.actOrder
 
@@ -145,49 +153,35 @@ public enum GPTQSolver {
             for r in 0..<rows { for p in 0..<columns { permuted[r * columns + p] = w[r * columns + perm[p]] } }
         }
 
-        var codes = [UInt8](repeating: 0, count: rows * columns)
-        var scales = [Float](repeating: 0, count: groups * rows)
-        var zeros = [Float](repeating: 0, count: groups * rows)
-        var rowLoss = [Double](repeating: 0, count: rows)
+        let chunks = (rows + rowChunk - 1) / rowChunk
+        let buffers = ChunkSweep.Buffers(original: w, permuted: permuted, groups: groups, rows: rows, chunks: chunks)
         let sweep = ChunkSweep(rows: rows, columns: columns, groups: groups, group: group, settings: settings,
                                fitDuringSweep: fitDuringSweep, staticGroups: staticGroups, positionGroup: positionGroup,
                                factor: factor, module: module)
         let failure = FirstFailure()
-        w.withUnsafeBufferPointer { original in
-            permuted.withUnsafeMutableBufferPointer { wp in
-                codes.withUnsafeMutableBufferPointer { qp in
-                    scales.withUnsafeMutableBufferPointer { sp in
-                        zeros.withUnsafeMutableBufferPointer { zp in
-                            rowLoss.withUnsafeMutableBufferPointer { lp in
-                                let buffers = ChunkSweep.Buffers(
-                                    original: UnsafeSendable(original.baseAddress!), weights: UnsafeSendable(wp.baseAddress!),
-                                    codes: UnsafeSendable(qp.baseAddress!), scales: UnsafeSendable(sp.baseAddress!),
-                                    zeros: UnsafeSendable(zp.baseAddress!), loss: UnsafeSendable(lp.baseAddress!))
-                                DispatchQueue.concurrentPerform(iterations: (rows + rowChunk - 1) / rowChunk) { chunk in
-                                    let r0 = chunk * rowChunk
-                                    do {
-                                        try sweep.run(rows: r0..<min(rows, r0 + rowChunk), buffers)
-                                    } catch {
-                                        failure.record(chunk: chunk, error)
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
+        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+            let r0 = chunk * rowChunk
+            do {
+                try sweep.run(chunk: chunk, rows: r0..<min(rows, r0 + rowChunk), buffers)
+            } catch {
+                failure.record(chunk: chunk, error)
             }
         }
         if let error = failure.first { throw error }
 
         // Back to the original column order.
+        let codes = Array(buffers.codes), timing = Array(buffers.timing)
         var ordered = codes
         if sweepActOrder {
             for r in 0..<rows { for p in 0..<columns { ordered[r * columns + perm[p]] = codes[r * columns + p] } }
         }
-        let linear = GPTQQuantizedLinear(rows: rows, columns: columns, codes: ordered, scales: scales, zeros: zeros.map { Int32($0) },
+        let linear = GPTQQuantizedLinear(rows: rows, columns: columns, codes: ordered, scales: Array(buffers.scales),
+                                         zeros: buffers.zeros.map { Int32($0) },
                                          groupIndex: groupIndex)
-        return GPTQLayerResult(linear: linear, loss: rowLoss.reduce(0, +), damp: usedDamp, deadColumns: dead,
-                               seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
+        return GPTQLayerResult(linear: linear, loss: buffers.loss.reduce(0, +), damp: usedDamp, deadColumns: dead,
+                               seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9, factorSeconds: factorSeconds,
+                               sweepSeconds: stride(from: 0, to: timing.count, by: 2).reduce(0) { $0 + timing[$1] },
+                               trailingSeconds: stride(from: 1, to: timing.count, by: 2).reduce(0) { $0 + timing[$1] })
     }
 }
 

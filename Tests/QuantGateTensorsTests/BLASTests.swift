@@ -1,0 +1,71 @@
+import Foundation
+import QuantGateTensors
+import Testing
+
+/// The tiled products against plain f64 loops, and their independence from how the tiles are scheduled.
+@Suite("BLAS")
+struct BLASTests {
+    static func random(_ count: Int, seed: UInt64) -> [Float] {
+        var rng = SplitMix64(seed: seed)
+        return (0..<count).map { _ in Float.random(in: -1...1, using: &rng) }
+    }
+
+    @Test("gemm with and without transposes over several tiles equals the f64 product; gramUpper equals XᵀX")
+    func products() {
+        let (m, n, k) = (300, 520, 70)
+        for (ta, tb) in [(false, false), (false, true), (true, false), (true, true)] {
+            let a = Self.random(m * k, seed: 1), b = Self.random(k * n, seed: 2)
+            var c = [Float](repeating: 0, count: m * n)
+            a.withUnsafeBufferPointer { ap in
+                b.withUnsafeBufferPointer { bp in
+                    c.withUnsafeMutableBufferPointer { cp in
+                        BLAS.gemm(transposeA: ta, transposeB: tb, m: m, n: n, k: k, a: ap.baseAddress!, lda: ta ? m : k,
+                                  b: bp.baseAddress!, ldb: tb ? k : n, c: cp.baseAddress!, ldc: n)
+                    }
+                }
+            }
+            var worst = 0.0
+            for i in stride(from: 0, to: m, by: 7) {
+                for j in stride(from: 0, to: n, by: 11) {
+                    var sum = 0.0
+                    for p in 0..<k { sum += Double(ta ? a[p * m + i] : a[i * k + p]) * Double(tb ? b[j * k + p] : b[p * n + j]) }
+                    worst = max(worst, abs(sum - Double(c[i * n + j])))
+                }
+            }
+            #expect(worst < 1e-4, "transposes \(ta) \(tb): \(worst)")
+        }
+        let (rows, width) = (90, 1100)
+        let x = Self.random(rows * width, seed: 3)
+        var g = [Float](repeating: 0, count: width * width)
+        x.withUnsafeBufferPointer { xp in g.withUnsafeMutableBufferPointer { BLAS.gramUpper(xp.baseAddress!, rows: rows, width: width, into: $0.baseAddress!) } }
+        for (i, j) in [(0, 0), (3, 1099), (257, 700), (1099, 1099), (512, 513)] {
+            let expected = (0..<rows).reduce(0.0) { $0 + Double(x[$1 * width + i]) * Double(x[$1 * width + j]) }
+            #expect(abs(Double(g[i * width + j]) - expected) < 1e-3)
+        }
+    }
+
+    @Test("a product computed twice, and concurrently with others, is bit-identical")
+    func repeatable() {
+        let (m, n, k) = (600, 600, 300)
+        let a = Self.random(m * k, seed: 4), b = Self.random(k * n, seed: 5)
+        @Sendable func product() -> [Float] {
+            var c = [Float](repeating: 0, count: m * n)
+            a.withUnsafeBufferPointer { ap in
+                b.withUnsafeBufferPointer { bp in
+                    c.withUnsafeMutableBufferPointer { BLAS.gemm(m: m, n: n, k: k, a: ap.baseAddress!, lda: k, b: bp.baseAddress!, ldb: n, c: $0.baseAddress!, ldc: n) }
+                }
+            }
+            return c
+        }
+        let first = product()
+        let results = LockedArray()
+        DispatchQueue.concurrentPerform(iterations: 3) { _ in results.append(product()) }
+        #expect(results.values.allSatisfy { $0 == first })
+    }
+
+    final class LockedArray: @unchecked Sendable {
+        private let lock = NSLock()
+        private(set) var values: [[Float]] = []
+        func append(_ value: [Float]) { lock.lock(); values.append(value); lock.unlock() }
+    }
+}
