@@ -152,11 +152,11 @@ def check_decompression(args, directory, work):
     return mismatched == 0 and checked > 0
 
 
-def transformers_perplexity(directory, text, ctx):
+def transformers_perplexity(directory, text, ctx, **load_kwargs):
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
     tokenizer = AutoTokenizer.from_pretrained(directory)
-    model = AutoModelForCausalLM.from_pretrained(directory, dtype=torch.float32).eval()
+    model = AutoModelForCausalLM.from_pretrained(directory, dtype=torch.float32, **load_kwargs).eval()
     ids = tokenizer(open(text, encoding="utf-8").read(), return_tensors="pt").input_ids[0]
     # transformers' perplexity recipe with stride = ctx: non-overlapping windows, every token but each
     # window's first scored.

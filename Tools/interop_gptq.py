@@ -39,17 +39,24 @@ What it does, on the example model (or --model):
 Needs torch, transformers, safetensors, h5py, compressed-tensors and llmcompressor (llmcompressor 0.14 pins
 older torch/transformers; `pip install --no-deps llmcompressor compressed-tensors` into a venv with
 `--system-site-packages`, plus accelerate, loguru and datasets, works with torch 2.15 / transformers 5.24).
+Our wall time depends on OpenBLAS's kernels: Debian's OpenBLAS 0.3.21 detects some virtual CPUs as "Prescott" (SSE3)
+and runs GEMMs several times slower; `quantgate bench forward` prints the kernel family, and OPENBLAS_CORETYPE
+(e.g. SkylakeX, Haswell) fixes it for our runs (torch uses its own GEMMs). gptqmodel must be importable (see
+Tools/gptq_reference.py for its install).
 Run from the repository root:  python3 Tools/interop_gptq.py [--quantgate .build/release/quantgate] [--work DIR]
 """
 import argparse
 import json
-import math
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from gptq_reference import reference_dequantize  # noqa: E402
+from interop_fp8 import load, quantgate_perplexity, transformers_perplexity  # noqa: E402  (shared helpers)
 
 GROUP_SIZE = 128
 
@@ -120,15 +127,6 @@ def run_llmcompressor(mode, model, windows_file, out, timing):
     with open(timing, "w") as handle:
         json.dump(record, handle)
     print(json.dumps(record), flush=True)
-
-
-def load(directory):
-    from safetensors.torch import load_file
-    tensors = {}
-    for name in sorted(os.listdir(directory)):
-        if name.endswith(".safetensors"):
-            tensors.update(load_file(os.path.join(directory, name)))
-    return tensors
 
 
 def compressed_tensors_dequantize(directory):
@@ -239,35 +237,7 @@ def proxy_loss(calibration, base, weights):
     return sum(ratios) / len(ratios)
 
 
-def transformers_perplexity(directory, text, ctx, **load_kwargs):
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-    tokenizer = AutoTokenizer.from_pretrained(directory)
-    model = AutoModelForCausalLM.from_pretrained(directory, dtype=torch.float32, **load_kwargs).eval()
-    ids = tokenizer(open(text, encoding="utf-8").read(), return_tensors="pt").input_ids[0]
-    # transformers' perplexity recipe with stride = ctx: non-overlapping windows, every token but each
-    # window's first scored.
-    nll, count = 0.0, 0
-    with torch.no_grad():
-        for start in range(0, len(ids), ctx):
-            window = ids[start:start + ctx]
-            if len(window) < 2:
-                break
-            logits = model(window.unsqueeze(0)).logits[0, :-1].float()
-            nll += torch.nn.functional.cross_entropy(logits, window[1:], reduction="sum").item()
-            count += len(window) - 1
-    return math.exp(nll / count)
-
-
-def quantgate_perplexity(args, directory):
-    result = sh([args.quantgate, "eval", directory, "--text", args.text, "--protocol", "hf", "--ctx", str(args.ctx),
-                 "--stride", str(args.ctx), "--json", "--quiet"], capture_output=True, text=True)
-    return json.loads(result.stdout)["perplexity"]
-
-
 def our_weights(directory):
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    from gptq_reference import reference_dequantize
     return reference_dequantize(directory)
 
 

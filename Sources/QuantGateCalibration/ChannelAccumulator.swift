@@ -6,17 +6,15 @@ import QuantGateTensors
 /// Sums run in f64, channel by channel in token order, split across cores by fixed channel
 /// ranges; the Hessian is one tiled `XᵀX` per matrix (XᵀX of that window in f32) added into an f64
 /// upper triangle. Neither the thread count nor the scheduling changes a single bit of the result.
-/// Quantizers that measure inputs themselves (GPTQ's true-sequential order) use it directly.
-public struct ChannelAccumulator {
-    public let width: Int
-    public private(set) var tokens = 0
+struct ChannelAccumulator {
+    let width: Int
+    private(set) var tokens = 0
     private var absSum: [Double]
     private var squareSum: [Double]
     private var maxAbs: [Float]
     private var hessian: HessianAccumulator?
 
-    /// An empty accumulator for `width` channels; with `hessian`, `XᵀX` is accumulated too.
-    public init(width: Int, hessian: Bool) {
+    init(width: Int, hessian: Bool) {
         self.width = width
         absSum = [Double](repeating: 0, count: width)
         squareSum = [Double](repeating: 0, count: width)
@@ -25,10 +23,10 @@ public struct ChannelAccumulator {
     }
 
     /// Seconds spent in the Hessian accumulation so far (for the benchmark).
-    public var hessianSeconds: Double { hessian?.seconds ?? 0 }
+    var hessianSeconds: Double { hessian?.seconds ?? 0 }
 
     /// Adds every row of `x` (`[rows, width]`).
-    public mutating func add(_ x: Matrix) {
+    mutating func add(_ x: Matrix) {
         precondition(x.columns == width, "activation width \(x.columns), accumulator width \(width)")
         let rows = x.rows
         let n = width
@@ -64,14 +62,14 @@ public struct ChannelAccumulator {
     }
 
     /// The means over every token added (zeros before any).
-    public func finish() -> ChannelStatistics {
+    func finish() -> ChannelStatistics {
         let count = Double(max(tokens, 1))
         return ChannelStatistics(
             tokens: tokens,
             meanAbs: absSum.map { Float($0 / count) },
             maxAbs: maxAbs,
             meanSquare: squareSum.map { Float($0 / count) },
-            hessian: hessian?.mean(tokens: tokens))
+            hessian: hessian?.mean())
     }
 
     /// Channels per parallel task: 64 f32 channels are four cache lines of each row.
@@ -79,18 +77,24 @@ public struct ChannelAccumulator {
 }
 
 /// `Σ XᵀX` over activation matrices: ``BLAS/gramUpper(_:rows:width:into:)`` per matrix into an f32 scratch, summed into f64.
-struct HessianAccumulator {
-    let width: Int
+/// Quantizers that measure inputs themselves (GPTQ's true-sequential order) use it directly.
+public struct HessianAccumulator {
+    public let width: Int
+    /// Rows added so far.
+    public private(set) var tokens = 0
     private var sum: [Double]
     private var scratch: [Float]
-    private(set) var seconds = 0.0
+    /// Seconds spent in ``add(_:)`` so far (for the benchmark).
+    public private(set) var seconds = 0.0
 
-    init(width: Int) {
+    /// An empty sum over `width` channels.
+    public init(width: Int) {
         self.width = width
         sum = [Double](repeating: 0, count: width * width)
         scratch = [Float](repeating: 0, count: width * width)
     }
 
+    /// Adds `xᵀx` for `x` `[rows, width]`.
     public mutating func add(_ x: Matrix) {
         let started = DispatchTime.now().uptimeNanoseconds
         let n = width
@@ -108,11 +112,12 @@ struct HessianAccumulator {
                 }
             }
         }
+        tokens += x.rows
         seconds += Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
     }
 
-    /// The symmetric mean `ΣXᵀX / tokens` in f32, both triangles filled.
-    func mean(tokens: Int) -> [Float] {
+    /// The symmetric mean `ΣXᵀX / tokens` in f32, both triangles filled (zeros before any row).
+    public func mean() -> [Float] {
         let n = width
         let scale = 1 / Double(max(tokens, 1))
         var result = [Float](repeating: 0, count: n * n)

@@ -45,9 +45,17 @@ enum Kernels {
 
     /// `silu(gate) · up`, element-wise, into `gate`.
     static func swiglu(_ gate: inout Matrix, _ up: Matrix) {
-        for i in gate.values.indices {
-            let g = gate.values[i]
-            gate.values[i] = g / (1 + exp(-g)) * up.values[i]
+        let n = gate.columns
+        gate.values.withUnsafeMutableBufferPointer { g in
+            up.values.withUnsafeBufferPointer { u in
+                let (gates, ups) = (UnsafeSendable(g.baseAddress!), UnsafeSendable(u.baseAddress!))
+                parallelRows(gate.rows) { r in
+                    for i in (r * n)..<((r + 1) * n) {
+                        let x = gates.pointer[i]
+                        gates.pointer[i] = x / (1 + exp(-x)) * ups.pointer[i]
+                    }
+                }
+            }
         }
     }
 

@@ -32,9 +32,9 @@ public enum GPTQBenchmark {
         var rows: [Row] = []
         for step in GPTQBlockQuantizer.steps {
             model.advance(&run, weights: weights)
-            var accumulator = ChannelAccumulator(width: step.point.width(c), hessian: true)
+            var accumulator = HessianAccumulator(width: step.point.width(c))
             accumulator.add(run.input!)
-            let hessian = accumulator.finish().hessian
+            let hessian = accumulator.mean()
             for linear in step.linears {
                 let w = weights[keyPath: linear.weight]
                 let columns = step.point.width(c)

@@ -17,15 +17,17 @@ public final class GPTQBlockQuantizer: BlockQuantizer {
         public let result: GPTQLayerResult
     }
 
-    public let calibrator: Calibrator
+    /// The model the calibrator runs (true-sequential steps its blocks itself).
+    public let model: LlamaModel
     public let settings: GPTQSolverSettings
     public let trueSequential: Bool
     /// Quantized Linears in block order.
     public private(set) var entries: [Entry] = []
     private let progress: ((Entry) -> Void)?
 
-    public init(calibrator: Calibrator, settings: GPTQSolverSettings, trueSequential: Bool, progress: ((Entry) -> Void)? = nil) {
-        (self.calibrator, self.settings, self.trueSequential, self.progress) = (calibrator, settings, trueSequential, progress)
+    /// - Parameter model: the calibrator's model (the one whose blocks are replaced).
+    public init(model: LlamaModel, settings: GPTQSolverSettings, trueSequential: Bool, progress: ((Entry) -> Void)? = nil) {
+        (self.model, self.settings, self.trueSequential, self.progress) = (model, settings, trueSequential, progress)
     }
 
     /// The Linears of a block by input point, with where their weights sit in ``LlamaBlockWeights``.
@@ -48,19 +50,18 @@ public final class GPTQBlockQuantizer: BlockQuantizer {
     }
 
     public func quantize(layer: Int, weights: LlamaBlockWeights, statistics: BlockStatistics, inputs: [Matrix]) throws -> LlamaBlockWeights? {
-        let model = calibrator.model
         var block = weights
         var runs = inputs.map(BlockRun.init)
         for step in Self.steps {
             let hessian: [Float]?
             if trueSequential {
                 // Every window to this input, with the Linears before it already quantized.
-                var accumulator = ChannelAccumulator(width: step.point.width(model.configuration), hessian: true)
+                var accumulator = HessianAccumulator(width: step.point.width(model.configuration))
                 for w in runs.indices {
                     model.advance(&runs[w], weights: block)
                     accumulator.add(runs[w].input!)
                 }
-                hessian = accumulator.finish().hessian
+                hessian = accumulator.mean()
             } else {
                 hessian = statistics.inputs.first { $0.point == step.point }?.statistics.hessian
             }

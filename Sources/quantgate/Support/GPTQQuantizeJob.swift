@@ -45,10 +45,15 @@ struct GPTQQuantizeJob {
             let (set, key) = try statistics.windows(directory, mode: "gptq")
             for (key, value) in statistics.provenance(key) { provenance[key] = value }
             let calibrator = Calibrator(model: try LlamaModel(directory: directory), collectHessian: true)
-            let line = CalibrationProgressLine(enabled: !quiet)
-            let quantizer = GPTQBlockQuantizer(calibrator: calibrator, settings: settings, trueSequential: options.trueSequential)
-            try calibrator.run(windows: set.windows, quantizer: quantizer, progress: line.update) { _ in }
-            line.finish()
+            // Progress per quantized Linear (a block's windows are stepped through inside the quantizer).
+            let progress = Progress(enabled: !quiet, label: "GPTQ, \(set.windows.count) windows")
+            var done = 0
+            let quantizer = GPTQBlockQuantizer(model: calibrator.model, settings: settings, trueSequential: options.trueSequential) { _ in
+                done += 1
+                progress.update(done, of: plan.modules.count)
+            }
+            try calibrator.run(windows: set.windows, quantizer: quantizer) { _ in }
+            progress.finish()
             results = Dictionary(uniqueKeysWithValues: quantizer.entries.map { ($0.module, $0.result) })
         }
         let writing = Progress(enabled: !quiet, label: "write \(options.tag)")
