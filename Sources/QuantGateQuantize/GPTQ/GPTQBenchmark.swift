@@ -50,7 +50,7 @@ public enum GPTQBenchmark {
                 guard let result = last else { continue }
                 let sweep = result.sweepSeconds + result.trailingSeconds
                 rows.append(Row(module: module, shape: [w.count / columns, columns], seconds: seconds, roundToNearestSeconds: rtn,
-                                lapackShare: result.factorSeconds / max(result.seconds, 1e-12),
+                                lapackShare: result.factorSeconds / max(result.factorSeconds + result.seconds, 1e-12),
                                 blasShareOfSweep: result.trailingSeconds / max(sweep, 1e-12)))
             }
         }

@@ -66,11 +66,14 @@ public final class GPTQBlockQuantizer: BlockQuantizer {
                 hessian = statistics.inputs.first { $0.point == step.point }?.statistics.hessian
             }
             guard let hessian else { throw GPTQError.missingHessian(module: "model.layers.\(layer).\(step.linears[0].stem)") }
+            // One factorization for every Linear reading this input.
+            let columns = step.point.width(model.configuration)
+            let factor = try GPTQSolver.factor(hessian: hessian, columns: columns, settings: settings,
+                                               module: "model.layers.\(layer).\(step.linears[0].stem)")
             for linear in step.linears {
                 let module = "model.layers.\(layer).\(linear.stem)"
                 let w = block[keyPath: linear.weight]
-                let columns = step.point.width(model.configuration)
-                let result = try GPTQSolver.quantize(weight: w, rows: w.count / columns, columns: columns, hessian: hessian,
+                let result = try GPTQSolver.quantize(weight: w, rows: w.count / columns, columns: columns, factor: factor,
                                                      settings: settings, module: module)
                 block[keyPath: linear.weight] = result.linear.dequantized()
                 let entry = Entry(module: module, result: result)

@@ -43,6 +43,21 @@ public struct GPTQSolverSettings: Sendable, Equatable {
     public var maxq: Int { (1 << bits) - 1 }
 }
 
+/// A Hessian prepared for GPTQ's sweep (``GPTQSolver/factor(hessian:columns:settings:module:)``).
+public struct GPTQHessianFactor: Sendable {
+    public let columns: Int
+    /// Inputs whose diagonal was 0 (never fired in calibration).
+    public let deadColumns: [Int]
+    /// The sweep order (act-order: decreasing `diag(H)`; else the identity).
+    public let permutation: [Int]
+    /// `U`, `[columns, columns]` upper, in sweep order.
+    public let upper: [Float]
+    /// The dampening fraction that made the factorization succeed.
+    public let damp: Double
+    /// Wall seconds of the factorization (LAPACK).
+    public let seconds: Double
+}
+
 /// One Linear quantized by GPTQ (or round-to-nearest), with what the sweep measured.
 public struct GPTQLayerResult: Sendable {
     public let linear: GPTQQuantizedLinear
@@ -52,7 +67,8 @@ public struct GPTQLayerResult: Sendable {
     public let damp: Double?
     /// Input columns that never fired in calibration (their weights are quantized as zeros).
     public let deadColumns: Int
-    /// Wall seconds for this Linear, and of those the LAPACK factorization of the Hessian.
+    /// Wall seconds of this Linear's sweep, and of its Hessian's factorization (LAPACK; shared by the Linears
+    /// reading the same input, so not part of `seconds`).
     public let seconds: Double, factorSeconds: Double
     /// Core-seconds in the C column sweeps and in the BLAS trailing updates (summed over row chunks).
     public let sweepSeconds: Double, trailingSeconds: Double
@@ -105,39 +121,53 @@ public enum GPTQSolver {
     /// multiple of `XᵀX`; nil: round-to-nearest on the same grid, no reordering).
     public static func quantize(weight: [Float], rows: Int, columns: Int, hessian: [Float]?, settings: GPTQSolverSettings,
                                 module: String) throws -> GPTQLayerResult {
+        let prepared = try hessian.map { try factor(hessian: $0, columns: columns, settings: settings, module: module) }
+        return try quantize(weight: weight, rows: rows, columns: columns, factor: prepared, settings: settings, module: module)
+    }
+
+    /// The Hessian's share of GPTQ, which every Linear reading the same input shares (q/k/v, gate/up): dead
+    /// columns, the act-order permutation and `U` (``inverseHessianFactor(_:perm:damp:module:)``).
+    /// - Throws: ``GPTQError`` for a wrong size, a non-finite entry, or a matrix no dampening up to 1 makes positive definite.
+    public static func factor(hessian: [Float], columns: Int, settings: GPTQSolverSettings, module: String) throws -> GPTQHessianFactor {
+        let started = DispatchTime.now().uptimeNanoseconds
+        guard hessian.count == columns * columns else {
+            throw GPTQError.hessianShape(module: module, width: Int(Double(hessian.count).squareRoot()), expected: columns)
+        }
+        guard hessian.allSatisfy(\.isFinite) else { throw GPTQError.nonFinite(module: module, what: "the Hessian") }
+        var h = hessian.map { 2 * Double($0) }
+        var dead: [Int] = []
+        for i in 0..<columns where h[i * columns + i] == 0 {
+            h[i * columns + i] = 1
+            dead.append(i)
+        }
+        var perm = Array(0..<columns)
+        if settings.actOrder {
+            perm.sort { (h[$0 * columns + $0], $1) > (h[$1 * columns + $1], $0) }
+        }
+        let (factor, damp) = try inverseHessianFactor(h, perm: perm, damp: settings.damp, module: module)
+        return GPTQHessianFactor(columns: columns, deadColumns: dead, permutation: perm, upper: factor, damp: damp,
+                                 seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
+    }
+
+    /// Quantizes `weight` with a factored Hessian (nil: round-to-nearest on the same grid, no reordering).
+    public static func quantize(weight: [Float], rows: Int, columns: Int, factor prepared: GPTQHessianFactor?,
+                                settings: GPTQSolverSettings, module: String) throws -> GPTQLayerResult {
         let started = DispatchTime.now().uptimeNanoseconds
         guard [2, 4, 8].contains(settings.bits) else { throw GPTQError.unsupportedBits(settings.bits) }
         let group = settings.groupSize ?? columns
         guard group > 0, group <= columns else { throw GPTQError.badGroupSize(module: module, groupSize: group, columns: columns) }
         guard weight.allSatisfy(\.isFinite) else { throw GPTQError.nonFinite(module: module, what: "the weight") }
-        if let hessian, hessian.count != columns * columns {
-            throw GPTQError.hessianShape(module: module, width: Int(Double(hessian.count).squareRoot()), expected: columns)
+        if let prepared, prepared.columns != columns {
+            throw GPTQError.hessianShape(module: module, width: prepared.columns, expected: columns)
         }
         let groups = (columns + group - 1) / group
 
-        // Dead columns, order, factor.
-        var w = weight  // dead columns zeroed below
-        var factor: [Float]? = nil
-        var usedDamp: Double? = nil
-        var perm = Array(0..<columns)
-        var dead = 0
-        var factorSeconds = 0.0
-        if let hessian {
-            guard hessian.allSatisfy(\.isFinite) else { throw GPTQError.nonFinite(module: module, what: "the Hessian") }
-            var h = hessian.map { 2 * Double($0) }
-            for i in 0..<columns where h[i * columns + i] == 0 {
-                h[i * columns + i] = 1
-                for r in 0..<rows { w[r * columns + i] = 0 }
-                dead += 1
-            }
-            if settings.actOrder {
-                perm.sort { (h[$0 * columns + $0], $1) > (h[$1 * columns + $1], $0) }
-            }
-            let factorStarted = DispatchTime.now().uptimeNanoseconds
-            (factor, usedDamp) = try inverseHessianFactor(h, perm: perm, damp: settings.damp, module: module)
-            factorSeconds = Double(DispatchTime.now().uptimeNanoseconds - factorStarted) / 1e9
-        }
-        let sweepActOrder = hessian != nil && settings.actOrder
+        // Inputs that never fired are quantized as zeros (the reference's W[:, dead] = 0).
+        var w = weight
+        for i in prepared?.deadColumns ?? [] { for r in 0..<rows { w[r * columns + i] = 0 } }
+        let factor = prepared?.upper
+        let perm = prepared?.permutation ?? Array(0..<columns)
+        let sweepActOrder = prepared != nil && settings.actOrder
 
         // Which group each swept position uses, and whether groups are fitted before the sweep.
         let position = sweepActOrder ? perm : Array(0..<columns)
@@ -178,8 +208,10 @@ public enum GPTQSolver {
         let linear = GPTQQuantizedLinear(rows: rows, columns: columns, codes: ordered, scales: Array(buffers.scales),
                                          zeros: buffers.zeros.map { Int32($0) },
                                          groupIndex: groupIndex)
-        return GPTQLayerResult(linear: linear, loss: buffers.loss.reduce(0, +), damp: usedDamp, deadColumns: dead,
-                               seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9, factorSeconds: factorSeconds,
+        return GPTQLayerResult(linear: linear, loss: buffers.loss.reduce(0, +), damp: prepared?.damp,
+                               deadColumns: prepared?.deadColumns.count ?? 0,
+                               seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9,
+                               factorSeconds: prepared?.seconds ?? 0,
                                sweepSeconds: stride(from: 0, to: timing.count, by: 2).reduce(0) { $0 + timing[$1] },
                                trailingSeconds: stride(from: 1, to: timing.count, by: 2).reduce(0) { $0 + timing[$1] })
     }
