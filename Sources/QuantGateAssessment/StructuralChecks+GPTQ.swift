@@ -1,5 +1,6 @@
 import QuantGateFormats
 import QuantGateModel
+import QuantGateQuantize
 import QuantGateReport
 
 /// The GPTQ checks:
@@ -9,7 +10,7 @@ import QuantGateReport
 ///   (`gptq`) checkpoint has no zero of 0, which loaders read differently (GPTQModel 0, llama.cpp 16).
 extension StructuralChecks {
     static func gptqQuantizedTensors(_ checkpoint: GPTQCheckpoint, configuration c: LlamaConfiguration) -> StructuralCheck {
-        let expected = Set((0..<c.layerCount).flatMap { layer in LinearInput.allCases.flatMap(\.linears).map { "model.layers.\(layer).\($0)" } })
+        let expected = Set(GPTQExporter.blockLinears(c))
         let present = Set(checkpoint.quantizedModules)
         let missing = expected.subtracting(present).sorted(), extra = present.subtracting(expected).sorted()
         let problems = missing.map { "\($0) is not quantized" } + extra.map { "\($0) is quantized, expected the source dtype" }

@@ -130,14 +130,18 @@ public final class Calibrator {
                 blockPasses += 1
                 inputs = finishedInputs()
             case let quantizer?:
-                for w in hidden.indices where quantizer.needsMeasuringPass {
-                    var scratch = hidden[w]
-                    model.runBlock(weights: weights, hidden: &scratch, observe: observe)
-                    tokensDone += Double(scratch.rows)
-                    report(layer: layer, window: w + 1)
+                if quantizer.needsMeasuringPass {
+                    for w in hidden.indices {
+                        var scratch = hidden[w]
+                        model.runBlock(weights: weights, hidden: &scratch, observe: observe)
+                        tokensDone += Double(scratch.rows)
+                        report(layer: layer, window: w + 1)
+                    }
+                    blockPasses += 1
+                    inputs = finishedInputs()
+                } else {
+                    inputs = []
                 }
-                if quantizer.needsMeasuringPass { blockPasses += 1 }
-                inputs = quantizer.needsMeasuringPass ? finishedInputs() : []
                 let measured = BlockStatistics(layer: layer, inputs: inputs, output: output.finish())
                 if let replaced = try quantizer.quantize(layer: layer, weights: weights, statistics: measured, inputs: hidden) {
                     weights = replaced

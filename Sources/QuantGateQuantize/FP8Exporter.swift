@@ -111,12 +111,7 @@ public enum FP8Exporter {
         for tensor in checkpoint.tensors {
             let module = String(tensor.name.dropLast(".weight".count))
             guard let scales = plan.weightScales[module], tensor.name.hasSuffix(".weight") else {
-                pending.append(PendingTensor(name: tensor.name, dtype: tensor.dtype, shape: tensor.shape) {
-                    guard let (info, file) = checkpoint.locate(tensor.name) else {
-                        throw SafetensorsError.tensorNotFound(name: tensor.name, location: plan.directory.path)
-                    }
-                    return file.withBytes(of: info) { Array($0) }
-                })
+                pending.append(.copy(tensor, from: checkpoint))
                 continue
             }
             let storage = scaleDType(tensor.dtype)
@@ -145,11 +140,7 @@ public enum FP8Exporter {
         let writer = CheckpointDirectoryWriter(output: output, replace: replace)
         try writer.write(tensors: counted, maxShardBytes: maxShardBytes, metadata: metadata.merging(["format": "pt"]) { a, _ in a },
                          config: plan.configText, companions: CheckpointDirectoryWriter.companionFiles(of: plan.directory.path))
-        let root = URL(fileURLWithPath: writer.output)
-        let files = ((try? FileManager.default.contentsOfDirectory(atPath: writer.output)) ?? []).sorted()
-        let bytes = files.reduce(0) { sum, file in
-            sum + ((try? FileManager.default.attributesOfItem(atPath: root.appendingPathComponent(file).path)[.size] as? Int) ?? 0)
-        }
+        let (files, bytes) = writer.writtenFiles()
         return FP8ExportSummary(scheme: plan.scheme.description, modules: modules, ignored: plan.ignoreList, files: files, bytes: bytes,
                                 sourceBytes: checkpoint.tensors.reduce(0) { $0 + $1.byteCount },
                                 seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)

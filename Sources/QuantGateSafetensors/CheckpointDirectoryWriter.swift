@@ -83,4 +83,14 @@ public struct CheckpointDirectoryWriter {
         }
         if let aside { try? manager.removeItem(atPath: aside) }
     }
+
+    /// The written directory's file names (sorted) and their total size.
+    public func writtenFiles() -> (files: [String], bytes: Int) {
+        let root = URL(fileURLWithPath: output)
+        let files = ((try? FileManager.default.contentsOfDirectory(atPath: output)) ?? []).sorted()
+        let bytes = files.reduce(0) { sum, file in
+            sum + ((try? FileManager.default.attributesOfItem(atPath: root.appendingPathComponent(file).path)[.size] as? Int) ?? 0)
+        }
+        return (files, bytes)
+    }
 }

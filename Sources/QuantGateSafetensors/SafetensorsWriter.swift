@@ -22,6 +22,16 @@ public struct PendingTensor: Sendable {
         self.init(name: name, dtype: dtype, shape: shape, bytes: { data })
     }
 
+    /// Tensor `info` of `checkpoint` copied byte for byte (read when the writer reaches it).
+    public static func copy(_ info: TensorInfo, from checkpoint: SafetensorsCheckpoint) -> PendingTensor {
+        PendingTensor(name: info.name, dtype: info.dtype, shape: info.shape) {
+            guard let (tensor, file) = checkpoint.locate(info.name) else {
+                throw SafetensorsError.tensorNotFound(name: info.name, location: checkpoint.indexPath ?? checkpoint.files.first?.path ?? "checkpoint")
+            }
+            return file.withBytes(of: tensor) { Array($0) }
+        }
+    }
+
     var byteCount: Int { shape.reduce(dtype.byteSize, *) }
 
     /// Runs the producer: the tensor's bytes.

@@ -63,8 +63,7 @@ public enum GPTQExporter {
                             progress: ((Int, Int, String) -> Void)? = nil) throws -> GPTQExportPlan {
         let checkpoint = directory.checkpoint
         let configText = try ModelConfigText.adding(quantizationConfig: config.json, toConfigOf: directory.path)
-        let stems = LinearInput.allCases.flatMap(\.linears)
-        let wanted = Set((0..<directory.configuration.layerCount).flatMap { layer in stems.map { "model.layers.\(layer).\($0)" } })
+        let wanted = Set(blockLinears(directory.configuration))
         var modules: [String] = []
         for (position, tensor) in checkpoint.tensors.enumerated() where tensor.dtype.isFloatingPoint {
             progress?(position, checkpoint.tensors.count, "check \(tensor.name)")
@@ -100,12 +99,7 @@ public enum GPTQExporter {
         for tensor in checkpoint.tensors {
             let module = String(tensor.name.dropLast(".weight".count))
             guard tensor.name.hasSuffix(".weight"), planned.contains(module) else {
-                pending.append(PendingTensor(name: tensor.name, dtype: tensor.dtype, shape: tensor.shape) {
-                    guard let (info, file) = checkpoint.locate(tensor.name) else {
-                        throw SafetensorsError.tensorNotFound(name: tensor.name, location: plan.directory.path)
-                    }
-                    return file.withBytes(of: info) { Array($0) }
-                })
+                pending.append(.copy(tensor, from: checkpoint))
                 continue
             }
             guard let result = results[module] else { throw GPTQError.missingResult(module: module) }
@@ -134,13 +128,14 @@ public enum GPTQExporter {
         var summary = GPTQExportSummary(report: report, layerSeconds: layerSeconds, files: [], bytes: 0,
                                         sourceBytes: checkpoint.tensors.reduce(0) { $0 + $1.byteCount },
                                         solverSeconds: layerSeconds.reduce(0, +), seconds: 0)
-        let root = URL(fileURLWithPath: writer.output)
-        summary.files = ((try? FileManager.default.contentsOfDirectory(atPath: writer.output)) ?? []).sorted()
-        summary.bytes = summary.files.reduce(0) { sum, file in
-            sum + ((try? FileManager.default.attributesOfItem(atPath: root.appendingPathComponent(file).path)[.size] as? Int) ?? 0)
-        }
+        (summary.files, summary.bytes) = writer.writtenFiles()
         summary.seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         return summary
+    }
+
+    /// The Linears GPTQ quantizes: every decoder block's q/k/v/o and gate/up/down, as module names.
+    public static func blockLinears(_ c: LlamaConfiguration) -> [String] {
+        (0..<c.layerCount).flatMap { layer in LinearInput.allCases.flatMap(\.linears).map { "model.layers.\(layer).\($0)" } }
     }
 
     private static func littleEndian(_ words: [Int32]) -> [UInt8] {
