@@ -8,8 +8,8 @@ import QuantGateReport
 import QuantGateTokenizer
 
 /// A model read back from disk for evaluation, whatever its format: the original checkpoint
-/// (a Hugging Face directory) or an artefact: a GGUF file, an FP8 compressed-tensors directory or a GPTQ
-/// directory (the other GPU formats plug in here as they land).
+/// (a Hugging Face directory) or an artefact: a GGUF file, an FP8 compressed-tensors directory, a GPTQ
+/// directory or an AutoAWQ GEMM directory.
 /// The evaluator only ever sees what the files hold, never a quantizer's in-memory weights.
 public struct ModelArtefact: Sendable {
     public enum Format: String, Sendable {
@@ -17,6 +17,7 @@ public struct ModelArtefact: Sendable {
         case gguf
         case compressedTensors = "compressed-tensors"
         case gptq
+        case awq
     }
 
     /// The path as given.
@@ -29,8 +30,12 @@ public struct ModelArtefact: Sendable {
     public let gguf: GGUFFile?
     /// The FP8 checkpoint, for structural checks (nil for other formats).
     public let fp8: FP8Checkpoint?
-    /// The GPTQ checkpoint, for structural checks (nil for other formats).
-    public let gptq: GPTQCheckpoint?
+    /// The GPTQ or AWQ checkpoint, for structural checks (nil for other formats).
+    public let packed: (any PackedLinearCheckpoint)?
+    /// The GPTQ checkpoint (nil for other formats).
+    public var gptq: GPTQCheckpoint? { packed as? GPTQCheckpoint }
+    /// The AWQ checkpoint (nil for other formats).
+    public var awq: AWQCheckpoint? { packed as? AWQCheckpoint }
 
     /// Opens `path`, detecting the format from the files.
     /// - Throws: ``AssessmentError`` for a path that is neither, or the format reader's own error naming
@@ -49,16 +54,16 @@ public struct ModelArtefact: Sendable {
             tokenizer = model.tokenizer
             gguf = nil
             fp8 = model.checkpoint
-            gptq = nil
-        } else if isDirectory.boolValue && GPTQCheckpoint.isGPTQ(directory: path) {
-            let model = try GPTQModel(directory: path)
-            format = .gptq
+            packed = nil
+        } else if isDirectory.boolValue, let (kind, open) = Self.packedReader(directory: path) {
+            let model = try PackedLinearModel(directory: path, open: open)
+            format = kind
             configuration = model.configuration
             weights = model.weights
             tokenizer = model.tokenizer
             gguf = nil
             fp8 = nil
-            gptq = model.checkpoint
+            packed = model.checkpoint
         } else if isDirectory.boolValue {
             let directory = try ModelDirectory(path: path)
             format = .safetensors
@@ -67,7 +72,7 @@ public struct ModelArtefact: Sendable {
             tokenizer = try Tokenizer(directory: path)
             gguf = nil
             fp8 = nil
-            gptq = nil
+            packed = nil
         } else if Self.looksLikeGGUF(path) {
             let model = try GGUFModel(path: path)
             format = .gguf
@@ -76,11 +81,18 @@ public struct ModelArtefact: Sendable {
             tokenizer = model.tokenizer
             gguf = model.file
             fp8 = nil
-            gptq = nil
+            packed = nil
         } else {
             throw AssessmentError.unreadable(
-                path: path, reason: "is neither a model directory (config.json + safetensors, plain, compressed-tensors FP8 or GPTQ) nor a GGUF file")
+                path: path, reason: "is neither a model directory (config.json + safetensors, plain, compressed-tensors FP8, GPTQ or AWQ) nor a GGUF file")
         }
+    }
+
+    /// The reader of a GPTQ or AWQ directory, by its declared `quant_method`.
+    private static func packedReader(directory: String) -> (Format, (String) throws -> any PackedLinearCheckpoint)? {
+        if GPTQCheckpoint.isGPTQ(directory: directory) { return (.gptq, { try GPTQCheckpoint(directory: $0) }) }
+        if AWQCheckpoint.isAWQ(directory: directory) { return (.awq, { try AWQCheckpoint(directory: $0) }) }
+        return nil
     }
 
     /// A `.gguf` name or the GGUF magic: the GGUF reader then judges the rest (and names what is wrong).
@@ -98,6 +110,7 @@ public struct ModelArtefact: Sendable {
     public var quantization: String? {
         if let fp8 { return fp8.config.scheme.tag }
         if let gptq { return gptq.metadata["quantgate.scheme"] ?? "GPTQ-W\(gptq.config.bits)" }
+        if let awq { return awq.metadata["quantgate.scheme"] ?? "AWQ-W4G\(awq.config.groupSize)" }
         guard let gguf else { return nil }
         if case .string(let declared)? = gguf["quantgate.file_type"] { return declared }
         if case .uint32(let id)? = gguf["general.file_type"], let type = GGUFFileType(llamaFileTypeID: id) { return type.rawValue }
@@ -107,7 +120,7 @@ public struct ModelArtefact: Sendable {
     /// The hardware target the artefact records (`quantgate.target`), when it records one.
     public var recordedTarget: String? {
         if let fp8 { return fp8.metadata["quantgate.target"] }
-        if let gptq { return gptq.metadata["quantgate.target"] }
+        if let packed { return packed.metadata["quantgate.target"] }
         if case .string(let target)? = gguf?["quantgate.target"] { return target }
         return nil
     }
@@ -115,7 +128,7 @@ public struct ModelArtefact: Sendable {
     /// The calibration data hash the artefact records, when it records one.
     public var calibrationDataHash: String? {
         if let fp8 { return fp8.metadata["quantgate.calibration.data_hash"] }
-        if let gptq { return gptq.metadata["quantgate.calibration.data_hash"] }
+        if let packed { return packed.metadata["quantgate.calibration.data_hash"] }
         if case .string(let hash)? = gguf?["quantgate.calibration.data_hash"] { return hash }
         return nil
     }
@@ -133,7 +146,7 @@ public struct ModelArtefact: Sendable {
     /// A content hash: calibration's model fingerprint for a checkpoint directory, the file's SHA-256 otherwise.
     public func contentHash() throws -> String {
         switch format {
-        case .safetensors, .compressedTensors, .gptq: try ModelFingerprint.compute(ModelDirectory(path: path))
+        case .safetensors, .compressedTensors, .gptq, .awq: try ModelFingerprint.compute(ModelDirectory(path: path))
         case .gguf: try FileDigest.sha256(path: path)
         }
     }

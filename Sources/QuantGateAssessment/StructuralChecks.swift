@@ -33,7 +33,11 @@ public enum StructuralChecks {
             checks += [fp8QuantizedTensors(fp8), fp8Scales(fp8)]
         }
         if let gptq = candidate.gptq {
-            checks += [gptqQuantizedTensors(gptq, configuration: candidate.configuration), gptqScales(gptq)]
+            checks += [packedQuantizedTensors(gptq, scheme: "\(gptq.config.bits)-bit GPTQ", configuration: candidate.configuration), gptqScales(gptq)]
+        }
+        if let awq = candidate.awq {
+            checks += [packedQuantizedTensors(awq, scheme: "4-bit AWQ (group \(awq.config.groupSize))", configuration: candidate.configuration),
+                       awqScales(awq, configuration: candidate.configuration)]
         }
         checks += values(candidate)
         return checks

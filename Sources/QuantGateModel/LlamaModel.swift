@@ -143,7 +143,7 @@ public final class LlamaModel: Sendable {
 
     /// o_proj → residual into `hidden` → RMSNorm: the input of gate/up.
     func mlpInput(_ w: LlamaBlockWeights, hidden: inout Matrix, attended: Matrix) -> Matrix {
-        let projected = Kernels.linear(attended, weight: w.o, outputs: configuration.hiddenSize, bias: w.oBias, rounding: w.inputQuantization.o)
+        let projected = outputProjection(w, attended: attended)
         for i in hidden.values.indices { hidden.values[i] += projected.values[i] }
         return Kernels.rmsNorm(hidden, weight: w.postAttentionNorm, eps: Float(configuration.rmsNormEps))
     }
@@ -160,8 +160,7 @@ public final class LlamaModel: Sendable {
 
     /// down_proj → residual into `hidden`: the block's output.
     func blockOutput(_ w: LlamaBlockWeights, hidden: inout Matrix, activation: Matrix) {
-        let down = Kernels.linear(activation, weight: w.down, outputs: configuration.hiddenSize, bias: w.downBias,
-                                  rounding: w.inputQuantization.down)
+        let down = downProjection(w, activation: activation)
         for i in hidden.values.indices { hidden.values[i] += down.values[i] }
     }
 

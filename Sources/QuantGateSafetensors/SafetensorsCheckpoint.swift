@@ -69,6 +69,19 @@ public final class SafetensorsCheckpoint: Sendable {
         return try file.floats(named: name)
     }
 
+    /// The values of the int32 tensor named `name` (packed quantized weights), row-major.
+    /// - Throws: ``SafetensorsError/tensorNotFound(name:location:)``; a tensor of another dtype is a
+    ///   ``SafetensorsError/unsupportedDType(file:tensor:dtype:)``.
+    public func int32s(named name: String) throws -> [Int32] {
+        guard let (tensor, file) = locate(name) else {
+            throw SafetensorsError.tensorNotFound(name: name, location: indexPath ?? files.first?.path ?? "checkpoint")
+        }
+        guard tensor.dtype == .int32 else { throw SafetensorsError.unsupportedDType(file: file.path, tensor: name, dtype: tensor.dtype.rawValue) }
+        return file.withBytes(of: tensor) { bytes in
+            (0..<(bytes.count / 4)).map { Int32(littleEndian: bytes.loadUnaligned(fromByteOffset: 4 * $0, as: Int32.self)) }
+        }
+    }
+
     private struct Index: Decodable {
         var weightMap: [String: String]
         enum CodingKeys: String, CodingKey { case weightMap = "weight_map" }

@@ -11,7 +11,7 @@ struct InspectCommand: ParsableCommand {
         abstract: "Show a checkpoint's architecture, parameters, dtypes and tensors, and check them against config.json.",
         discussion: """
             MODEL is a Hugging Face model directory (config.json + model.safetensors, or shards listed in \
-            model.safetensors.index.json; an FP8 compressed-tensors or a GPTQ directory is read as such), a single .safetensors \
+            model.safetensors.index.json; an FP8 compressed-tensors, GPTQ or AWQ directory is read as such), a single .safetensors \
             file, or a .gguf file (its metadata and tensors). Every safetensors header is validated \
             strictly. For a directory, each tensor is compared with what config.json implies: missing, \
             unexpected and wrong-shaped tensors are listed and the command exits 2.
@@ -24,7 +24,7 @@ struct InspectCommand: ParsableCommand {
     var json = false
 
     @Option(name: .customLong("dump-dequantized"),
-            help: "For a .gguf file or an FP8 or GPTQ directory: also write every tensor dequantized to f32 as DIR/NAME.f32 (raw little-endian; ggml order for GGUF, row-major [out, in] for FP8 and GPTQ, a GPTQ Linear as NAME.weight).")
+            help: "For a .gguf file or an FP8, GPTQ or AWQ directory: also write every tensor dequantized to f32 as DIR/NAME.f32 (raw little-endian; ggml order for GGUF, row-major [out, in] otherwise, a GPTQ or AWQ Linear as NAME.weight).")
     var dumpDirectory: String?
 
     func run() throws {
@@ -57,20 +57,22 @@ struct InspectCommand: ParsableCommand {
             if !json {
                 print("compressed-tensors: \(fp8.config.scheme), \(fp8.quantizedModules.count) Linears in E4M3, ignore: \(fp8.config.ignore.joined(separator: ", "))")
             }
-        } else if isDirectory.boolValue && GPTQCheckpoint.isGPTQ(directory: model) {
-            let gptq = try GPTQCheckpoint(directory: model)
+        } else if isDirectory.boolValue, let packed = try Self.packedCheckpoint(model) {
             let configuration = try ModelDirectory(path: model).configuration
             // Each quantized Linear stands in the check as the `[out, in]` weight it dequantizes to.
             let suffixes = [".qweight", ".qzeros", ".scales", ".g_idx"]
-            let plain = gptq.checkpoint.tensors.filter { tensor in !suffixes.contains { tensor.name.hasSuffix($0) } }
-            let linears = gptq.quantizedModules.map { TensorInfo(name: $0 + ".weight", dtype: .float16, shape: gptq.shapes[$0]!, dataRange: 0..<0) }
-            report = InspectReport(path: model, checkpoint: gptq.checkpoint, configuration: configuration,
+            let plain = packed.checkpoint.tensors.filter { tensor in !suffixes.contains { tensor.name.hasSuffix($0) } }
+            let linears = packed.quantizedModules.map { TensorInfo(name: $0 + ".weight", dtype: .float16, shape: packed.shapes[$0]!, dataRange: 0..<0) }
+            report = InspectReport(path: model, checkpoint: packed.checkpoint, configuration: configuration,
                                    check: TensorCheck(configuration: configuration, tensors: plain + linears))
-            try dump(plain.map(\.name) + linears.map(\.name)) { try gptq.floats($0).values }
-            if !json {
+            try dump(plain.map(\.name) + linears.map(\.name)) { try packed.floats($0).values }
+            if !json, let gptq = packed as? GPTQCheckpoint {
                 let c = gptq.config
                 print("GPTQ: \(c.bits)-bit, group \(c.groupSize.map(String.init) ?? "per channel"), desc_act \(c.descAct), sym \(c.symmetric), "
                       + "\(c.checkpointFormat.rawValue); \(gptq.quantizedModules.count) Linears quantized")
+            } else if !json, let awq = packed as? AWQCheckpoint {
+                print("AWQ (GEMM): 4-bit with zero points, group \(awq.config.groupSize), modules_to_not_convert "
+                      + "\(awq.config.modulesToNotConvert?.joined(separator: ", ") ?? "none"); \(awq.quantizedModules.count) Linears quantized")
             }
         } else if isDirectory.boolValue {
             let directory = try ModelDirectory(path: model)
@@ -87,6 +89,13 @@ struct InspectCommand: ParsableCommand {
     }
 
     /// `--dump-dequantized`: each tensor's f32 values as DIR/NAME.f32.
+    /// The GPTQ or AWQ checkpoint in `directory`, or nil for another kind of directory.
+    private static func packedCheckpoint(_ directory: String) throws -> (any PackedLinearCheckpoint)? {
+        if GPTQCheckpoint.isGPTQ(directory: directory) { return try GPTQCheckpoint(directory: directory) }
+        if AWQCheckpoint.isAWQ(directory: directory) { return try AWQCheckpoint(directory: directory) }
+        return nil
+    }
+
     private func dump(_ names: [String], values: (String) throws -> [Float]) throws {
         guard let dumpDirectory else { return }
         try FileManager.default.createDirectory(atPath: dumpDirectory, withIntermediateDirectories: true)

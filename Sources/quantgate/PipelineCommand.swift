@@ -12,7 +12,7 @@ struct PipelineCommand: ParsableCommand {
         abstract: "Quantize for each target, score every artefact against the checkpoint, and gate each target.",
         discussion: """
             One run does what a CI stage needs: for each --targets entry, the target's default artefact (or \
-            --format, for the targets that run it: GGUF for the CPUs, FP8 for Hopper and Ada, GPTQ for Ampere and older) is written under OUT/artefacts (targets that share an artefact share one file), the \
+            --format, for the targets that run it: GGUF for the CPUs, FP8 for Hopper (and Ada with --format fp8), AWQ for Ada, GPTQ for Ampere and older) is written under OUT/artefacts (targets that share an artefact share one file), the \
             calibration cache OUT/calibration.h5 and the baseline pass OUT/baseline.h5 are shared, every \
             artefact is scored by one evaluator run, and each target's gate is applied. OUT/report holds \
             report.json, junit.xml, summary.md and, when every artefact passed, manifest.json.
@@ -22,7 +22,7 @@ struct PipelineCommand: ParsableCommand {
     @Argument(help: "The checkpoint: a model directory (config.json, safetensors weights, tokenizer.json).")
     var model: String
 
-    @Option(help: "Comma-separated hardware targets: cpu, x86, arm64, apple-m (GGUF); h100, h200, gh200, h20 (FP8); a100, a10, a10g, rtx3090, a6000, v100, t4 (GPTQ).")
+    @Option(help: "Comma-separated hardware targets: cpu, x86, arm64, apple-m (GGUF); h100, h200, gh200, h20 (FP8); l40s, l4, rtx4090, rtx6000-ada (AWQ); a100, a10, a10g, rtx3090, a6000, v100, t4 (GPTQ).")
     var targets = "cpu"
 
     @Option(help: "Artefact format, for every target that runs it: \(ArtefactChoice.formatHelp) (default: each target's own).")
@@ -30,7 +30,11 @@ struct PipelineCommand: ParsableCommand {
 
     @OptionGroup(title: "FP8") var fp8: FP8Options
 
+    @OptionGroup(title: "GPTQ and AWQ") var grid: GridOptions
+
     @OptionGroup(title: "GPTQ") var gptq: GPTQOptions
+
+    @OptionGroup(title: "AWQ") var awq: AWQOptions
 
     @OptionGroup var shards: ShardOptions
 
@@ -112,9 +116,15 @@ struct PipelineCommand: ParsableCommand {
                 _ = try job.run(out: path)
                 paths[artefact] = path
             case .gptq:
-                let path = artefacts.appendingPathComponent("\(modelName)-\(gptq.tag)").path
-                let job = GPTQQuantizeJob(model: model, options: gptq, maxShardBytes: shards.maxShardBytes, target: target,
+                let path = artefacts.appendingPathComponent("\(modelName)-\(gptq.tag(grid))").path
+                let job = GPTQQuantizeJob(model: model, options: gptq, grid: grid, maxShardBytes: shards.maxShardBytes, target: target,
                                           calibrationData: calibrationData, replace: true, quiet: quiet)
+                _ = try job.run(out: path)
+                paths[artefact] = path
+            case .awq:
+                let path = artefacts.appendingPathComponent("\(modelName)-\(awq.tag(grid))").path
+                let job = AWQQuantizeJob(model: model, options: awq, grid: grid, maxShardBytes: shards.maxShardBytes, target: target,
+                                         calibrationData: calibrationData, replace: true, quiet: quiet)
                 _ = try job.run(out: path)
                 paths[artefact] = path
             }

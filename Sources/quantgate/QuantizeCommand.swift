@@ -12,8 +12,9 @@ struct QuantizeCommand: ParsableCommand {
             Targets: cpu, x86, arm64, apple-m → GGUF for llama.cpp and Ollama (default mixture Q4_K_M); \
             h100, h200, gh200, h20 → FP8 E4M3 W8A8 in the compressed-tensors layout vLLM and transformers load \
             (also for the Ada targets with --format fp8); a100, a10, a10g, rtx3090, a6000, v100, t4 → GPTQ INT4 \
-            (group 128, act-order, symmetric) in the AutoGPTQ/GPTQModel layout vLLM, transformers and GPTQModel load. \
-            The AWQ targets arrive with their format.
+            (group 128, act-order, symmetric) in the AutoGPTQ/GPTQModel layout vLLM, transformers and GPTQModel load; \
+            l40s, l4, rtx4090, rtx6000-ada → AWQ INT4 (group 128, zero points) in the AutoAWQ GEMM layout vLLM (awq, \
+            awq_marlin), transformers and AutoAWQ load.
             FP8: weights get one scale per output row (--weight-scales channel, default) or per tensor; each \
             Linear's input gets a static scale from the max |x| seen on the calibration data (--activations \
             static, default) or a per-token scale at run time (dynamic). lm_head, embeddings, norms, MoE routers \
@@ -28,6 +29,12 @@ struct QuantizeCommand: ParsableCommand {
             factorization succeeds), lazy batches of 128 columns, act-order and per-group scales fitted during the \
             sweep. The per-Linear loss is printed and kept in OUT/quantization_report.json. --rtn writes the same \
             grid rounded to nearest, as a baseline.
+            AWQ: calibration runs block by block on full-precision activations. For each scaling group (q/k/v \
+            after the input norm, o after v when v_proj and o_proj have the same shape, gate/up after the \
+            post-attention norm, down after up) a 20-point α search picks scales mean|x|^α / mean|ŵ|^(1−α) \
+            minimising the group's module output error; the previous op absorbs 1/s; then a clip search \
+            clamps each (row, group) of every Linear but q/k; then the asymmetric 4-bit grid (zero points). \
+            --rtn writes the same grid rounded to nearest, as a baseline.
             Importance matrix: for every mixture below 8 bits, the quantizers weight each column's rounding \
             error by the mean x² of that column's input, measured on --data (the calibration cache \
             --calibration, default OUT.calibration.h5, is reused when it matches), or read from a llama.cpp \
@@ -38,7 +45,7 @@ struct QuantizeCommand: ParsableCommand {
     @Argument(help: "A model directory (config.json, safetensors weights, tokenizer.json).")
     var model: String
 
-    @Option(help: "Hardware target: cpu, x86, arm64, apple-m (GGUF); h100, h200, gh200, h20 (FP8); a100, a10, a10g, rtx3090, a6000, v100, t4 (GPTQ).")
+    @Option(help: "Hardware target: cpu, x86, arm64, apple-m (GGUF); h100, h200, gh200, h20 (FP8); l40s, l4, rtx4090, rtx6000-ada (AWQ); a100, a10, a10g, rtx3090, a6000, v100, t4 (GPTQ).")
     var target = "cpu"
 
     @Option(help: "Artefact format: \(ArtefactChoice.formatHelp) (default: the target's).")
@@ -46,7 +53,11 @@ struct QuantizeCommand: ParsableCommand {
 
     @OptionGroup(title: "FP8") var fp8: FP8Options
 
+    @OptionGroup(title: "GPTQ and AWQ") var grid: GridOptions
+
     @OptionGroup(title: "GPTQ") var gptq: GPTQOptions
+
+    @OptionGroup(title: "AWQ") var awq: AWQOptions
 
     @OptionGroup var shards: ShardOptions
 
@@ -64,10 +75,10 @@ struct QuantizeCommand: ParsableCommand {
     @Option(name: .customLong("save-imatrix"), help: "Also write the importance matrix in llama.cpp's GGUF imatrix form.")
     var saveImatrix: String?
 
-    @Option(help: "The artefact to write: a .gguf file, or a model directory for FP8 and GPTQ.")
+    @Option(help: "The artefact to write: a .gguf file, or a model directory for FP8, GPTQ and AWQ.")
     var out: String
 
-    @Flag(help: "Replace an existing FP8 or GPTQ output directory.")
+    @Flag(help: "Replace an existing FP8, GPTQ or AWQ output directory.")
     var force = false
 
     @Flag(help: "Print a JSON summary on stdout.")
@@ -100,6 +111,7 @@ struct QuantizeCommand: ParsableCommand {
         case .gguf(let type): try runGGUF(type)
         case .fp8: try runFP8()
         case .gptq: try runGPTQ()
+        case .awq: try runAWQ()
         }
     }
 
@@ -128,7 +140,7 @@ struct QuantizeCommand: ParsableCommand {
 
     private func runGPTQ() throws {
         let out = URL(fileURLWithPath: out).standardizedFileURL.path
-        let job = GPTQQuantizeJob(model: model, options: gptq, maxShardBytes: shards.maxShardBytes, target: target,
+        let job = GPTQQuantizeJob(model: model, options: gptq, grid: grid, maxShardBytes: shards.maxShardBytes, target: target,
                                   calibrationData: calibrationData, replace: force, quiet: quiet)
         let summary = try job.run(out: out)
         if json { return try printJSON(summary) }
@@ -140,8 +152,30 @@ struct QuantizeCommand: ParsableCommand {
                          layer.deadColumns, seconds))
         }
         print(String(format: "wrote %@: %@ (%@), %d Linears, %.2f MiB (source %.2f MiB); GPTQ sweeps %.1f s, total %.1f s",
-                     out, gptq.tag, gptq.checkpointFormat.rawValue, summary.report.layers.count, Double(summary.bytes) / 1_048_576,
+                     out, gptq.tag(grid), gptq.checkpointFormat.rawValue, summary.report.layers.count, Double(summary.bytes) / 1_048_576,
                      Double(summary.sourceBytes) / 1_048_576, summary.solverSeconds, summary.seconds))
+    }
+
+    private func runAWQ() throws {
+        let out = URL(fileURLWithPath: out).standardizedFileURL.path
+        let job = AWQQuantizeJob(model: model, options: awq, grid: grid, maxShardBytes: shards.maxShardBytes, target: target,
+                                 calibrationData: calibrationData, replace: force, quiet: quiet)
+        let summary = try job.run(out: out)
+        if json { return try printJSON(summary) }
+        print("scaling group                                 previous op                α      loss          at α=0")
+        for group in summary.report.groups {
+            // model.layers.N.q_proj,k_proj,v_proj    input_layernorm
+            let layer = group.previous.split(separator: ".").prefix(3).joined(separator: ".")
+            let names = group.linears.map { $0.split(separator: ".").last.map(String.init) ?? $0 }.joined(separator: ",")
+            print("\(layer).\(names)".padding(toLength: 46, withPad: " ", startingAt: 0)
+                + group.previous.split(separator: ".").dropFirst(3).joined(separator: ".").padding(toLength: 27, withPad: " ", startingAt: 0)
+                + (group.ratio.map { String(format: "%-6.2f %-13.5g %.5g", $0, group.loss ?? .nan, group.lossAtZero ?? .nan) }
+                   ?? "-      (not scaled)"))
+        }
+        let clipped = summary.report.layers.compactMap(\.clipRatio)
+        print(String(format: "wrote %@: %@, %d Linears, %.2f MiB (source %.2f MiB); mean clip bound %@ of max|w|, total %.1f s",
+                     out, awq.tag(grid), summary.report.layers.count, Double(summary.bytes) / 1_048_576, Double(summary.sourceBytes) / 1_048_576,
+                     clipped.isEmpty ? "-" : String(format: "%.3f", clipped.reduce(0, +) / Double(clipped.count)), summary.seconds))
     }
 
     private func runGGUF(_ type: GGUFFileType) throws {

@@ -50,7 +50,7 @@ struct GPTQPackingGoldenTests {
             #expect(GPTQPacking.packWeight(codes: codes, rows: c.rows, columns: c.columns, bits: c.bits) == qweight, "\(c.name): qweight words")
             #expect(GPTQPacking.packZeros(zeros, groups: groups, rows: c.rows, bits: c.bits, offset: c.format.zeroOffset) == qzeros,
                     "\(c.name): qzeros words")
-            let linear = GPTQQuantizedLinear(rows: c.rows, columns: c.columns, codes: codes, scales: try Self.file.floats(named: c.name + ".scales"),
+            let linear = GroupQuantizedLinear(rows: c.rows, columns: c.columns, codes: codes, scales: try Self.file.floats(named: c.name + ".scales"),
                                              zeros: zeros, groupIndex: Self.int32(c.name + ".g_idx"))
             #expect(linear.dequantized() == (try Self.file.floats(named: c.name + ".dequantized")), "\(c.name): dequantized")
         }

@@ -23,7 +23,8 @@ struct GPTQExportTests {
     static func quantize(to out: String, trueSequential: Bool = true, symmetric: Bool = true,
                          format: GPTQQuantizationConfig.CheckpointFormat = .gptq) throws -> (GPTQBlockQuantizer, GPTQExportSummary) {
         let directory = try ModelDirectory(path: tiny)
-        let plan = try GPTQExporter.plan(directory: directory, config: config(format: format, symmetric: symmetric))
+        let config = config(format: format, symmetric: symmetric)
+        let plan = try GPTQExporter.plan(directory: directory, config: config)
         let calibrator = Calibrator(model: try LlamaModel(directory: directory), collectHessian: true)
         let settings = GPTQSolverSettings(groupSize: 16, symmetric: symmetric, zeroFloor: format == .gptq && !symmetric ? 1 : 0)
         let quantizer = GPTQBlockQuantizer(model: calibrator.model, settings: settings, trueSequential: trueSequential)
@@ -31,7 +32,7 @@ struct GPTQExportTests {
         let windows = (0..<3).map { _ in (0..<24).map { _ in Int(rng.next() % 4096) } }
         try calibrator.run(windows: windows, quantizer: quantizer) { _ in }
         let results = Dictionary(uniqueKeysWithValues: quantizer.entries.map { ($0.module, $0.result) })
-        let summary = try GPTQExporter.write(plan, results: results, method: "gptq", scaleFitting: "sweep",
+        let summary = try GPTQExporter.write(plan, config: config, results: results, method: "gptq", scaleFitting: "sweep",
                                              provenance: ["quantgate.target": "a100"], maxShardBytes: 5_000_000_000, to: out, replace: false)
         return (quantizer, summary)
     }
@@ -74,7 +75,7 @@ struct GPTQExportTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let (sequential, _) = try Self.quantize(to: directory.appendingPathComponent("a").path)
         let (onePass, _) = try Self.quantize(to: directory.appendingPathComponent("b").path, trueSequential: false)
-        func linear(_ q: GPTQBlockQuantizer, _ m: String) -> GPTQQuantizedLinear? { q.entries.first { $0.module == m }?.result.linear }
+        func linear(_ q: GPTQBlockQuantizer, _ m: String) -> GroupQuantizedLinear? { q.entries.first { $0.module == m }?.result.linear }
         // q/k/v see the same inputs either way; o_proj sees quantized q/k/v only with true-sequential.
         #expect(linear(sequential, "model.layers.0.self_attn.q_proj") == linear(onePass, "model.layers.0.self_attn.q_proj"))
         #expect(linear(sequential, "model.layers.0.self_attn.o_proj") != linear(onePass, "model.layers.0.self_attn.o_proj"))

@@ -43,15 +43,6 @@ public struct GPTQExportSummary: Codable, Sendable {
     public var solverSeconds: Double, seconds: Double
 }
 
-/// What a GPTQ export checks before calibrating: the Linears to quantize, and the `config.json` text.
-public struct GPTQExportPlan: Sendable {
-    public let directory: ModelDirectory
-    public let config: GPTQQuantizationConfig
-    /// `model.layers.N.{q,k,v,o,gate,up,down}_proj` in checkpoint order.
-    public let modules: [String]
-    let configText: String
-}
-
 /// Source checkpoint → GPTQ model directory (AutoGPTQ/GPTQModel layout, ../shared/design/FORMATS.md §3):
 /// per decoder-block Linear `qweight`, `qzeros`, `scales` (f16) and `g_idx`; everything else (embeddings,
 /// norms, biases, `lm_head`) copied byte for byte; `config.json` with `quantization_config`, and
@@ -60,38 +51,26 @@ public enum GPTQExporter {
     /// Checks the checkpoint (no quantization yet, every value finite, every block Linear packable with
     /// this grid) before any calibration.
     public static func plan(directory: ModelDirectory, config: GPTQQuantizationConfig,
-                            progress: ((Int, Int, String) -> Void)? = nil) throws -> GPTQExportPlan {
-        let checkpoint = directory.checkpoint
-        let configText = try ModelConfigText.adding(quantizationConfig: config.json, toConfigOf: directory.path)
-        let wanted = Set(blockLinears(directory.configuration))
-        var modules: [String] = []
-        for (position, tensor) in checkpoint.tensors.enumerated() where tensor.dtype.isFloatingPoint {
-            progress?(position, checkpoint.tensors.count, "check \(tensor.name)")
-            let values = try checkpoint.floats(named: tensor.name)
-            _ = try values.withUnsafeBufferPointer { try FP8Quantizer.absoluteMaximum($0, tensor: tensor.name) }
-            let module = String(tensor.name.dropLast(".weight".count))
-            guard tensor.name.hasSuffix(".weight"), wanted.contains(module) else { continue }
-            let (rows, columns) = (tensor.shape[0], tensor.shape[1])
+                            progress: ((Int, Int, String) -> Void)? = nil) throws -> PackedExportPlan {
+        try PackedExport.plan(directory: directory, quantizationConfig: config.json, progress: progress) { module, shape in
+            let (rows, columns) = (shape[0], shape[1])
             guard rows % config.codesPerWord == 0, columns % config.codesPerWord == 0 else {
-                throw GPTQError.shapeNotPackable(module: module, shape: tensor.shape, bits: config.bits)
+                throw GPTQError.shapeNotPackable(module: module, shape: shape, bits: config.bits)
             }
             if let group = config.groupSize, group > columns {
                 throw GPTQError.badGroupSize(module: module, groupSize: group, columns: columns)
             }
-            modules.append(module)
         }
-        return GPTQExportPlan(directory: directory, config: config, modules: modules, configText: configText)
     }
 
     /// Writes the directory from each module's quantized Linear.
     /// - Parameters:
     ///   - results: every planned module's result.
     ///   - provenance: `quantgate.*` entries for every weights file's `__metadata__` and the report.
-    public static func write(_ plan: GPTQExportPlan, results: [String: GPTQLayerResult], method: String, scaleFitting: String,
+    public static func write(_ plan: PackedExportPlan, config: GPTQQuantizationConfig, results: [String: GPTQLayerResult], method: String, scaleFitting: String,
                              provenance: [String: String], maxShardBytes: Int, to output: String, replace: Bool,
                              started: UInt64 = DispatchTime.now().uptimeNanoseconds) throws -> GPTQExportSummary {
         let checkpoint = plan.directory.checkpoint
-        let config = plan.config
         var pending: [PendingTensor] = []
         var layers: [GPTQQuantizationReport.Layer] = []
         var layerSeconds: [Double] = []
@@ -110,40 +89,22 @@ public enum GPTQExporter {
             let qweight = GPTQPacking.packWeight(codes: linear.codes, rows: rows, columns: columns, bits: config.bits)
             let qzeros = GPTQPacking.packZeros(linear.zeros, groups: linear.groups, rows: rows, bits: config.bits,
                                                offset: config.checkpointFormat.zeroOffset)
-            pending.append(PendingTensor(name: module + ".qweight", dtype: .int32, shape: [columns / k, rows], data: littleEndian(qweight)))
-            pending.append(PendingTensor(name: module + ".qzeros", dtype: .int32, shape: [linear.groups, rows / k], data: littleEndian(qzeros)))
+            pending.append(PackedExport.int32Tensor(module + ".qweight", shape: [columns / k, rows], qweight))
+            pending.append(PackedExport.int32Tensor(module + ".qzeros", shape: [linear.groups, rows / k], qzeros))
             pending.append(PendingTensor(name: module + ".scales", dtype: .float16, shape: [linear.groups, rows],
                                          data: Float32Conversion.encode(linear.scales, as: .float16)))
-            pending.append(PendingTensor(name: module + ".g_idx", dtype: .int32, shape: [columns], data: littleEndian(linear.groupIndex)))
+            pending.append(PackedExport.int32Tensor(module + ".g_idx", shape: [columns], linear.groupIndex))
         }
         let report = GPTQQuantizationReport(method: method, quantizationConfig: config.json, scaleFitting: scaleFitting,
                                             provenance: provenance, layers: layers)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let writer = CheckpointDirectoryWriter(output: output, replace: replace)
-        try writer.write(tensors: pending, maxShardBytes: maxShardBytes, metadata: provenance.merging(["format": "pt"]) { a, _ in a },
-                         config: plan.configText, companions: CheckpointDirectoryWriter.companionFiles(of: plan.directory.path),
-                         extraFiles: ["quantize_config.json": PythonJSON.render(config.json, indent: 2) + "\n",
-                                      GPTQQuantizationReport.fileName: String(decoding: try encoder.encode(report), as: UTF8.self) + "\n"])
-        var summary = GPTQExportSummary(report: report, layerSeconds: layerSeconds, files: [], bytes: 0,
+        let (files, bytes) = try PackedExport.write(
+            plan, tensors: pending, extraFiles: ["quantize_config.json": PythonJSON.render(config.json, indent: 2) + "\n",
+                                                 GPTQQuantizationReport.fileName: try PackedExport.reportText(report)],
+            provenance: provenance, maxShardBytes: maxShardBytes, to: output, replace: replace)
+        var summary = GPTQExportSummary(report: report, layerSeconds: layerSeconds, files: files, bytes: bytes,
                                         sourceBytes: checkpoint.tensors.reduce(0) { $0 + $1.byteCount },
                                         solverSeconds: layerSeconds.reduce(0, +), seconds: 0)
-        (summary.files, summary.bytes) = writer.writtenFiles()
         summary.seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         return summary
-    }
-
-    /// The Linears GPTQ quantizes: every decoder block's q/k/v/o and gate/up/down, as module names.
-    public static func blockLinears(_ c: LlamaConfiguration) -> [String] {
-        (0..<c.layerCount).flatMap { layer in LinearInput.allCases.flatMap(\.linears).map { "model.layers.\(layer).\($0)" } }
-    }
-
-    private static func littleEndian(_ words: [Int32]) -> [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: words.count * 4)
-        for (i, word) in words.enumerated() {
-            let bits = UInt32(bitPattern: word)
-            for b in 0..<4 { bytes[4 * i + b] = UInt8(truncatingIfNeeded: bits >> UInt32(8 * b)) }
-        }
-        return bytes
     }
 }

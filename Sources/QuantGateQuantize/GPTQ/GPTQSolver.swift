@@ -60,7 +60,7 @@ public struct GPTQHessianFactor: Sendable {
 
 /// One Linear quantized by GPTQ (or round-to-nearest), with what the sweep measured.
 public struct GPTQLayerResult: Sendable {
-    public let linear: GPTQQuantizedLinear
+    public let linear: GroupQuantizedLinear
     /// The reference's loss, `Σ (w − ŵ)² / d² / 2` with `H = 2XᵀX / tokens` (round-to-nearest: `Σ (w − ŵ)² / 2`).
     public let loss: Double
     /// The dampening fraction that made the Cholesky factorization succeed (nil without a Hessian).
@@ -205,7 +205,7 @@ public enum GPTQSolver {
         if sweepActOrder {
             for r in 0..<rows { for p in 0..<columns { ordered[r * columns + perm[p]] = codes[r * columns + p] } }
         }
-        let linear = GPTQQuantizedLinear(rows: rows, columns: columns, codes: ordered, scales: Array(buffers.scales),
+        let linear = GroupQuantizedLinear(rows: rows, columns: columns, codes: ordered, scales: Array(buffers.scales),
                                          zeros: buffers.zeros.map { Int32($0) },
                                          groupIndex: groupIndex)
         return GPTQLayerResult(linear: linear, loss: buffers.loss.reduce(0, +), damp: prepared?.damp,

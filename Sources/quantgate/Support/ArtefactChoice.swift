@@ -7,13 +7,13 @@ enum ArtefactChoice: Hashable, CustomStringConvertible {
     case gguf(GGUFFileType)
     case fp8
     case gptq
+    case awq
 
     /// `--format` values: `gguf:MIXTURE`, `fp8` or `gptq`.
-    static let formatHelp = "gguf:MIXTURE (Q4_K_M, Q8_0, …) for the CPU targets; fp8 for Hopper (default) and Ada; gptq for Ampere, Volta, Turing"
+    static let formatHelp = "gguf:MIXTURE (Q4_K_M, Q8_0, …) for the CPU targets; fp8 for Hopper (default) and Ada; awq for Ada (default); gptq for Ampere, Volta, Turing"
 
     /// Resolves `format` (nil: the target's default) for `targetName`.
-    /// - Throws: a usage error for an unknown target, a format the target does not run, or a default
-    ///   artefact this version does not write yet.
+    /// - Throws: a usage error for an unknown target or a format the target does not run.
     init(target targetName: String, format: String?) throws {
         guard let target = HardwareTarget.named(targetName) else {
             throw ValidationError("unknown target \(targetName) (known: \(HardwareTarget.allNames.joined(separator: ", ")))")
@@ -31,9 +31,7 @@ enum ArtefactChoice: Hashable, CustomStringConvertible {
         case .gguf: self = .gguf(try GGUFFileType(formatFlag: format))
         case .fp8: self = .fp8
         case .gptq: self = .gptq
-        case .awq:
-            throw ValidationError("target \(targetName) needs the \(kind.rawValue) artefact, which this version does not write yet"
-                                  + (target.alsoRuns.contains(.fp8) ? " (--format fp8 gives it an FP8 artefact)" : ""))
+        case .awq: self = .awq
         }
     }
 
@@ -51,6 +49,7 @@ enum ArtefactChoice: Hashable, CustomStringConvertible {
         case .gguf(let type): "GGUF \(type.rawValue)"
         case .fp8: "FP8 (compressed-tensors)"
         case .gptq: "GPTQ"
+        case .awq: "AWQ (AutoAWQ GEMM)"
         }
     }
 }

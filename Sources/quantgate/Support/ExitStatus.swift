@@ -25,7 +25,7 @@ enum ExitStatus: Int32 {
         error is SafetensorsError || error is ModelError || error is TokenizerError || error is EvalError
             || error is InputError || error is CalibrationDataError || error is CalibrationError || error is HDF5Error || error is GGUFError
             || error is AssessmentError || error is ReportError || error is QuantizedCheckpointError || error is FP8QuantizationError
-            || error is GPTQError
+            || error is GPTQError || error is AWQError
     }
 
     init(for error: any Error) {

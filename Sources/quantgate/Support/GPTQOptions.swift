@@ -3,14 +3,12 @@ import QuantGateFormats
 import QuantGateQuantize
 import QuantGateTensors
 
-/// The GPTQ artefact's flags, shared by `quantize` and `pipeline`. Defaults are the reference's and
-/// TARGETS.md's: 4 bits, group 128, act-order, symmetric, damp 0.01, true-sequential, `gptq` (v1) format.
+/// The GPTQ artefact's flags, shared by `quantize` and `pipeline` (the group size and `--rtn` are
+/// ``GridOptions``). Defaults are the reference's and TARGETS.md's: 4 bits, group 128, act-order,
+/// symmetric, damp 0.01, true-sequential, `gptq` (v1) format.
 struct GPTQOptions: ParsableArguments {
     @Option(name: .customLong("bits"), help: "GPTQ bits per weight: 2, 4 or 8.")
     var bits = 4
-
-    @Option(name: .customLong("group-size"), help: "GPTQ input columns per scale/zero group; -1 for one group per output row.")
-    var groupSize = 128
 
     @Flag(name: .customLong("desc-act"), inversion: .prefixedNo,
           help: "GPTQ act-order: quantize columns in decreasing order of their Hessian diagonal (writes a non-trivial g_idx unless --static-groups).")
@@ -36,23 +34,21 @@ struct GPTQOptions: ParsableArguments {
     @Option(name: .customLong("checkpoint-format"), help: "GPTQ zero-point storage: gptq (v1, zero − 1 stored; every loader) or gptq_v2 (GPTQModel).")
     var checkpointFormat: GPTQQuantizationConfig.CheckpointFormat = .gptq
 
-    @Flag(help: "Round to nearest on the same grid instead of GPTQ (a baseline; no calibration).")
-    var rtn = false
-
     func validate() throws {
         guard [2, 4, 8].contains(bits) else { throw ValidationError("--bits \(bits): GPTQ artefacts here have 2, 4 or 8 bits") }
-        guard groupSize == -1 || groupSize > 0 else { throw ValidationError("--group-size \(groupSize): expected -1 or a positive number of columns") }
         guard damp >= 0, damp <= 1 else { throw ValidationError("--damp \(damp): expected a fraction in [0, 1]") }
     }
 
-    var solverSettings: GPTQSolverSettings {
-        GPTQSolverSettings(bits: bits, groupSize: groupSize == -1 ? nil : groupSize, actOrder: descAct && !rtn, staticGroups: staticGroups,
+    func solverSettings(_ grid: GridOptions) -> GPTQSolverSettings {
+        let (groupSize, rtn) = (grid.groupSize, grid.rtn)
+        return GPTQSolverSettings(bits: bits, groupSize: groupSize == -1 ? nil : groupSize, actOrder: descAct && !rtn, staticGroups: staticGroups,
                            symmetric: symmetric, damp: damp, scaleFitting: scaleFitting,
                            zeroFloor: checkpointFormat == .gptq && !symmetric ? 1 : 0)
     }
 
-    var quantizationConfig: GPTQQuantizationConfig {
-        GPTQQuantizationConfig(
+    func quantizationConfig(_ grid: GridOptions) -> GPTQQuantizationConfig {
+        let (groupSize, rtn) = (grid.groupSize, grid.rtn)
+        return GPTQQuantizationConfig(
             bits: bits, groupSize: groupSize == -1 ? nil : groupSize, descAct: descAct && !rtn, symmetric: symmetric, dampPercent: damp,
             trueSequential: trueSequential, staticGroups: staticGroups, checkpointFormat: checkpointFormat,
             meta: ["quantizer": .array([.string("quantgate:\(QuantGateVersion.string)")]), "method": .string(rtn ? "rtn" : "gptq"),
@@ -60,8 +56,9 @@ struct GPTQOptions: ParsableArguments {
     }
 
     /// `GPTQ-W4G128-ACT`, `RTN-W4G128`: the artefact's name suffix.
-    var tag: String {
-        (rtn ? "RTN" : "GPTQ") + "-W\(bits)" + (groupSize == -1 ? "PC" : "G\(groupSize)") + (descAct && !rtn ? "-ACT" : "")
+    func tag(_ grid: GridOptions) -> String {
+        let (groupSize, rtn) = (grid.groupSize, grid.rtn)
+        return (rtn ? "RTN" : "GPTQ") + "-W\(bits)" + (groupSize == -1 ? "PC" : "G\(groupSize)") + (descAct && !rtn ? "-ACT" : "")
             + (symmetric ? "" : "-ASYM")
     }
 }

@@ -13,6 +13,7 @@ import QuantGateTensors
 struct GPTQQuantizeJob {
     var model: String
     var options: GPTQOptions
+    var grid: GridOptions
     var maxShardBytes: Int
     var target: String
     var calibrationData: CalibrationDataOptions
@@ -24,14 +25,14 @@ struct GPTQQuantizeJob {
         let directory = try checkedModelDirectory(model)
         try CheckpointDirectoryWriter(output: out, replace: replace).checkWritable()
         let checking = Progress(enabled: !quiet, label: "check \(URL(fileURLWithPath: model).lastPathComponent)")
-        let plan = try GPTQExporter.plan(directory: directory, config: options.quantizationConfig) { done, total, _ in
+        let plan = try GPTQExporter.plan(directory: directory, config: options.quantizationConfig(grid)) { done, total, _ in
             checking.update(done, of: total)
         }
         checking.finish()
-        var provenance = ["quantgate.version": QuantGateVersion.string, "quantgate.target": target, "quantgate.scheme": options.tag]
-        let settings = options.solverSettings
+        var provenance = ["quantgate.version": QuantGateVersion.string, "quantgate.target": target, "quantgate.scheme": options.tag(grid)]
+        let settings = options.solverSettings(grid)
         var results: [String: GPTQLayerResult] = [:]
-        if options.rtn {
+        if grid.rtn {
             let progress = Progress(enabled: !quiet, label: "round to nearest")
             for (index, module) in plan.modules.enumerated() {
                 let (shape, weight) = try directory.checkpoint.weight(module + ".weight")
@@ -56,8 +57,8 @@ struct GPTQQuantizeJob {
             progress.finish()
             results = Dictionary(uniqueKeysWithValues: quantizer.entries.map { ($0.module, $0.result) })
         }
-        let writing = Progress(enabled: !quiet, label: "write \(options.tag)")
-        let summary = try GPTQExporter.write(plan, results: results, method: options.rtn ? "rtn" : "gptq",
+        let writing = Progress(enabled: !quiet, label: "write \(options.tag(grid))")
+        let summary = try GPTQExporter.write(plan, config: options.quantizationConfig(grid), results: results, method: grid.rtn ? "rtn" : "gptq",
                                              scaleFitting: options.scaleFitting.rawValue, provenance: provenance,
                                              maxShardBytes: maxShardBytes, to: out, replace: replace, started: started)
         writing.finish()

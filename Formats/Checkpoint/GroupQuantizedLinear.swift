@@ -1,6 +1,7 @@
-/// One Linear on a GPTQ grid: integer codes with a scale and zero point per (group, output row), and the
-/// group of each input column. What the quantizer produces and what a checkpoint unpacks to.
-public struct GPTQQuantizedLinear: Sendable, Equatable {
+/// One Linear on an integer grid with a scale and zero point per (group, output row), and the group of each
+/// input column: what the GPTQ and AWQ quantizers produce and what their checkpoints unpack to (AWQ's
+/// groups are always consecutive runs of input columns; GPTQ's act-order may interleave them).
+public struct GroupQuantizedLinear: Sendable, Equatable {
     public let rows: Int, columns: Int
     /// `[rows, columns]` row-major, each in `0 ..< 2^bits`.
     public let codes: [UInt8]

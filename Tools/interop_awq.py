@@ -1,0 +1,330 @@
+#!/usr/bin/env python3
+"""Interop check of QuantGate's AWQ (INT4, group 128, asymmetric, AutoAWQ "gemm" layout) against llm-compressor.
+
+What it does, on the example model (or --model):
+  1. `quantgate quantize --target l40s` (AWQ) calibrated on --calib-data (64 x 512 tokens), timed end to end
+     (wall clock of the whole command, calibration included; a stale OUT.calibration.h5 is removed first so the
+     cache is never reused), and the same target with `--rtn` (round to nearest on the same asymmetric grid, no
+     scaling, no clipping) as the floor AWQ has to beat.
+  2. llm-compressor's AWQ on the same model with the *same calibration token windows* (read from our plain
+     calibration cache, which `quantgate calibrate` writes; dataset `tokens`, fed in our order through a ready
+     DataLoader), in a child process (llm-compressor keeps a global session). llm-compressor 0.14 splits AWQ in
+     two modifiers: `AWQModifier` (llmcompressor.modifiers.transform.awq: the smoothing transform; default
+     Llama mappings input_layernorm->q/k/v, v_proj->o_proj (skipped when shapes differ, GQA),
+     post_attention_layernorm->gate/up, up_proj->down_proj; duo_scaling True, n_grid 20) followed by a
+     `QuantizationModifier` with W4A16_ASYM written out: INT4 asymmetric, strategy group, group_size 128,
+     weight observer memoryless_minmax, lm_head left. It has no clipping search (FORMATS/ALGORITHMS.md §2.6).
+     Timed twice: the `oneshot` call alone (inside the child) and the child process end to end. On a machine
+     without a CUDA driver, IntermediatesCache.pin_memory is made a no-op in the child (llm-compressor 0.14 pins
+     the cached batches unconditionally, which raises with a CUDA build of torch and no driver; values unchanged).
+  3. Perplexity on --text by transformers on CPU (f32, non-overlapping windows of --ctx, transformers'
+     recipe) of: the base model; llm-compressor's checkpoint (compressed-tensors pack-quantized with packed
+     zero points, which transformers decompresses on load; every decompressed Linear is checked against
+     compressed-tensors' own `PackedQuantizationCompressor.decompress`, and if transformers cannot load it, a
+     plain f32 checkpoint built from that decompression is evaluated instead); ours and the RTN baseline
+     through a plain f32 checkpoint: every quantized Linear's weight from Tools/awq_reference.py's
+     reference_dequantize(dir) (AutoAWQ's own dequantize_gemm), every other tensor from OUR directory (AWQ
+     divides the RMSNorm weights by the scales and may scale biases, so the base model's would be wrong).
+     If transformers can load the AWQ directory itself (transformers 5.24 loads it through GPTQModel's AWQ
+     kernels; needs gptqmodel and accelerate), that is evaluated too ("via transformers").
+  4. Readers agree: AutoAWQ's `dequantize_gemm` (and GPTQModel's AWQ torch kernel, when importable) on our
+     checkpoints == our reader's weights (`quantgate inspect --dump-dequantized`), bit for bit in f32.
+     `quantgate eval --protocol hf` of the base model and of our AWQ checkpoint agrees with transformers
+     within 0.5 %.
+  5. Summary; it fails (exit 1) unless our AWQ delta is at most llm-compressor's + --margin (0.5) percentage
+     points and step 4 agrees. The wall time ratio ours / llm-compressor oneshot and AWQ vs RTN are printed.
+  --skip-ours runs steps 2-3 for the base model and llm-compressor only (the windows come from an existing
+  --work/calibration.h5, or `quantgate calibrate` writes it).
+
+Needs torch, transformers, safetensors, h5py, compressed-tensors and llmcompressor (the /tmp/ctenv venv of
+Tools/interop_gptq.py: `pip install --no-deps llmcompressor compressed-tensors` into a venv with
+`--system-site-packages`, plus accelerate, loguru and datasets), AutoAWQ's sdist for Tools/awq_reference.py
+(see there), and optionally gptqmodel 7.7.0 (second reader, transformers loading the AWQ directory).
+Run from the repository root:
+  /tmp/ctenv/bin/python Tools/interop_awq.py [--quantgate .build/release/quantgate] [--work DIR] [--skip-ours]
+"""
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from awq_reference import reference_dequantize  # noqa: E402
+from interop_fp8 import load, quantgate_perplexity, transformers_perplexity  # noqa: E402  (shared helpers)
+from interop_gptq import check_transformers_load, dequantizing_config, sh, timed  # noqa: E402
+
+GROUP_SIZE = 128
+AWQ_TENSORS = (".qweight", ".qzeros", ".scales")
+CT_TENSORS = (".weight_packed", ".weight_scale", ".weight_zero_point", ".weight_shape", ".weight_g_idx")
+
+
+def ours(args, work, name, extra):
+    """Our AWQ (or RTN with extra) checkpoint and the command's wall time (calibration included)."""
+    out = os.path.join(work, name)
+    stale = out + ".calibration.h5"  # quantize's default cache: never let a previous run's cache shorten ours
+    if os.path.exists(stale):
+        os.remove(stale)
+    seconds = timed([args.quantgate, "quantize", args.model, "--target", "l40s", "--data", args.calib_data,
+                     "--samples", "64", "--seq-len", "512", "--out", out, "--force", "--quiet", "--json"] + extra,
+                    stdout=subprocess.DEVNULL)
+    return out, seconds
+
+
+def reference(args, work, name, windows_file):
+    """llm-compressor in a child process (it keeps a global session): checkpoint, oneshot seconds, end to end."""
+    out = os.path.join(work, name)
+    timing = out + ".timing.json"
+    seconds = timed([sys.executable, __file__, "--run-llmcompressor", "awq", "--model", args.model,
+                     "--windows", windows_file, "--out", out, "--timing", timing])
+    return out, json.load(open(timing))["oneshot_seconds"], seconds
+
+
+def awq_recipe():
+    """[AWQModifier, QuantizationModifier] with every setting that matters written out (W4A16_ASYM's defaults)."""
+    from compressed_tensors.quantization import QuantizationArgs, preset_name_to_scheme
+    from llmcompressor.modifiers.quantization import QuantizationModifier
+    from llmcompressor.modifiers.transform.awq import AWQModifier, default_mappings
+
+    weights = dict(num_bits=4, type="int", symmetric=False, strategy="group", group_size=GROUP_SIZE,
+                   dynamic=False, observer="memoryless_minmax")
+    preset = preset_name_to_scheme("W4A16_ASYM", ["Linear"]).weights.model_dump()
+    explicit = QuantizationArgs(**weights).model_dump()
+    differs = {k for k in preset if k != "observer" and preset[k] != explicit[k]}
+    if differs:
+        raise SystemExit(f"W4A16_ASYM preset differs from the explicit arguments in {sorted(differs)}: {preset}")
+    return [AWQModifier(mappings=default_mappings, duo_scaling=True, n_grid=20),
+            QuantizationModifier(config_groups={"group_0": {"targets": ["Linear"], "weights": weights}},
+                                 ignore=["lm_head"])]
+
+
+def run_llmcompressor(mode, model, windows_file, out, timing):
+    import torch
+    from llmcompressor import oneshot
+    from torch.utils.data import DataLoader
+
+    assert mode == "awq", mode
+    if not torch.cuda.is_available():
+        # AWQModifier._apply_smoothing pins every cached batch (IntermediatesCache.pin_memory) for faster
+        # host-to-device copies; with a CUDA build of torch and no driver, Tensor.pin_memory() raises
+        # "Found no NVIDIA driver". Pinning changes no value, so on a CPU-only machine it is skipped.
+        from llmcompressor.pipelines.cache import IntermediatesCache
+        IntermediatesCache.pin_memory = lambda self, batch_index, input_names=None: None
+    windows = json.load(open(windows_file))
+    # A ready DataLoader in our order: llm-compressor would otherwise shuffle or re-sort the windows.
+    rows = [{"input_ids": torch.tensor(w), "attention_mask": torch.ones(len(w), dtype=torch.long)} for w in windows]
+    recipe = awq_recipe()
+    start = time.perf_counter()
+    oneshot(model=model, recipe=recipe, dataset=DataLoader(rows, batch_size=1, shuffle=False),
+            num_calibration_samples=len(rows), max_seq_length=max(len(w) for w in windows),
+            output_dir=out, save_compressed=True)
+    seconds = time.perf_counter() - start
+    record = {"oneshot_seconds": seconds, "windows": len(rows), "torch_threads": torch.get_num_threads()}
+    with open(timing, "w") as handle:
+        json.dump(record, handle)
+    print(json.dumps(record), flush=True)
+
+
+def compressed_tensors_decompress(directory):
+    """{module: f32 [out, in]} by compressed-tensors' own PackedQuantizationCompressor.decompress (packed
+    zero points unpacked by it), with the scales upcast to f32 so (q - z) * s is exact."""
+    import torch
+    from compressed_tensors.compressors import BaseCompressor
+    from compressed_tensors.quantization import QuantizationConfig
+
+    config = QuantizationConfig.model_validate(json.load(open(os.path.join(directory, "config.json")))["quantization_config"])
+    if config.format != "pack-quantized":
+        raise SystemExit(f"expected a pack-quantized checkpoint, found format {config.format}")
+    (scheme,) = config.config_groups.values()
+    compressor = BaseCompressor.get_value_from_registry(config.format)
+    tensors = load(directory)
+    weights = {}
+    for name in tensors:
+        if not name.endswith(".weight_packed"):
+            continue
+        module = name[: -len(".weight_packed")]
+        state = {k: tensors[module + "." + k] for k in ("weight_packed", "weight_scale", "weight_zero_point", "weight_shape")
+                 if module + "." + k in tensors}
+        state["weight_scale"] = state["weight_scale"].float()
+        weights[module] = compressor.decompress(state, scheme)["weight"].float()
+    return weights
+
+
+def plain_checkpoint(source, weights, out, base):
+    """A plain f32 checkpoint: every quantized Linear's weight from `weights` ({"X.weight" or "X": [out, in]}),
+    every other tensor from `source` (the quantized directory: its norms / biases carry AWQ's scaling), the
+    configuration and tokenizer files from `source` (from `base` where `source` lacks one). The tensor names
+    and shapes must be the base model's."""
+    import torch
+    from safetensors.torch import save_file
+
+    aux = AWQ_TENSORS + CT_TENSORS
+    tensors = {k: v.float().contiguous() for k, v in load(source).items() if not k.endswith(aux)}
+    for name, value in weights.items():
+        key = name if name.endswith(".weight") else name + ".weight"
+        tensors[key] = value.to(torch.float32).contiguous()
+    reference = load(base)
+    problems = sorted(set(reference) ^ set(tensors))
+    problems += [k for k in reference if k in tensors and tuple(reference[k].shape) != tuple(tensors[k].shape)]
+    if problems:
+        raise SystemExit(f"{out}: tensors differ from the base model's in name or shape: {problems[:8]}")
+    if os.path.exists(out):
+        shutil.rmtree(out)
+    os.makedirs(out)
+    for directory in (base, source):  # source's files win
+        for name in os.listdir(directory):
+            if name.endswith(".json") and name != "model.safetensors.index.json" and "quant" not in name:
+                shutil.copy(os.path.join(directory, name), out)
+    config = json.load(open(os.path.join(out, "config.json")))
+    config.pop("quantization_config", None)
+    for key in ("torch_dtype", "dtype"):
+        if key in config:
+            config[key] = "float32"
+    json.dump(config, open(os.path.join(out, "config.json"), "w"), indent=2)
+    save_file(tensors, os.path.join(out, "model.safetensors"), metadata={"format": "pt"})
+    return out
+
+
+def check_reader(args, directory, work):
+    """AutoAWQ's dequantize_gemm (and GPTQModel's AWQ kernel when importable) against our reader's weights
+    (`quantgate inspect --dump-dequantized`): equal bit for bit in f32. Returns (ok, AutoAWQ's weights)."""
+    import numpy as np
+    import torch
+    dump = os.path.join(work, os.path.basename(directory) + "-dump")
+    if os.path.exists(dump):
+        shutil.rmtree(dump)
+    sh([args.quantgate, "inspect", directory, "--dump-dequantized", dump], stdout=subprocess.DEVNULL)
+    readers = {"AutoAWQ dequantize_gemm": reference_dequantize(directory, "autoawq")}
+    try:
+        readers["GPTQModel AwqTorchLinear"] = reference_dequantize(directory, "gptqmodel")
+    except ImportError as error:
+        print(f"    GPTQModel's AWQ kernel unavailable ({error}); AutoAWQ's reader only")
+    ok = True
+    for label, weights in readers.items():
+        mismatched = 0
+        for key, theirs in sorted(weights.items()):
+            path = os.path.join(dump, key + ".f32")
+            if not os.path.exists(path):
+                print(f"    {key}: not in our dump {dump}")
+                mismatched += 1
+                continue
+            mine = torch.from_numpy(np.fromfile(path, dtype="<f4").reshape(tuple(theirs.shape)))
+            if not torch.equal(mine, theirs.float()):
+                mismatched += 1
+                print(f"    {key}: our reader differs from {label} (max |diff| {(mine - theirs).abs().max().item():.3g})")
+        print(f"{label} on {os.path.basename(directory)}: {len(weights) - mismatched}/{len(weights)} Linears equal to "
+              f"our reader bit for bit")
+        ok = ok and mismatched == 0 and len(weights) > 0
+    return ok, readers["AutoAWQ dequantize_gemm"]
+
+
+def transformers_direct(directory, text, ctx):
+    """Perplexity of the AWQ directory loaded by transformers itself (GPTQModel kernels), or None."""
+    os.environ.setdefault("TORCHDYNAMO_DISABLE", "1")
+    os.environ.setdefault("GPTQMODEL_DISABLE_PACK_EXT", "1")
+    try:
+        return transformers_perplexity(directory, text, ctx)
+    except Exception as error:  # noqa: BLE001 - report and go on with the plain checkpoint
+        print(f"    transformers cannot load {os.path.basename(directory)} directly: {type(error).__name__}: {error}")
+        return None
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quantgate", default=".build/release/quantgate")
+    parser.add_argument("--model", default="Tests/Fixtures/bard-5m")
+    parser.add_argument("--calib-data", default="Calibration/train/shakespeare")
+    parser.add_argument("--text", default="Calibration/eval/hamlet.txt")
+    parser.add_argument("--ctx", type=int, default=512)
+    parser.add_argument("--work", help="working directory (default: a temporary one)")
+    parser.add_argument("--margin", type=float, default=0.5,
+                        help="percentage points our perplexity delta may exceed llm-compressor's (default 0.5)")
+    parser.add_argument("--skip-ours", action="store_true",
+                        help="only llm-compressor and the base model (windows from WORK/calibration.h5 or `quantgate calibrate`)")
+    parser.add_argument("--run-llmcompressor", help=argparse.SUPPRESS)
+    parser.add_argument("--windows", help=argparse.SUPPRESS)
+    parser.add_argument("--out", help=argparse.SUPPRESS)
+    parser.add_argument("--timing", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.run_llmcompressor:
+        return run_llmcompressor(args.run_llmcompressor, args.model, args.windows, args.out, args.timing)
+
+    import h5py
+    work = args.work or tempfile.mkdtemp(prefix="quantgate-awq-")
+    os.makedirs(work, exist_ok=True)
+    calibration = os.path.join(work, "calibration.h5")
+    mine = {}
+    if not args.skip_ours:
+        mine["AWQ"] = ours(args, work, "ours-awq", [])
+        mine["RTN"] = ours(args, work, "ours-rtn", ["--rtn"])
+    if not os.path.exists(calibration):
+        # The same windows, from the plain calibration cache (the Hessians are not needed here).
+        sh([args.quantgate, "calibrate", args.model, "--data", args.calib_data, "--samples", "64", "--seq-len", "512",
+            "--no-hessian", "--out", calibration, "--quiet"], stdout=subprocess.DEVNULL)
+    windows_file = os.path.join(work, "windows.json")
+    with h5py.File(calibration, "r") as f:
+        json.dump(f["tokens"][()].astype(int).tolist(), open(windows_file, "w"))
+    theirs, their_oneshot, their_total = reference(args, work, "lc-awq", windows_file)
+
+    import torch
+    ok = True
+    expected = compressed_tensors_decompress(theirs)
+    theirs_eval, theirs_load = theirs, dequantizing_config()
+    if not check_transformers_load(theirs, expected):
+        print("    evaluating a plain checkpoint of compressed-tensors' decompression (rounded to bf16) instead")
+        theirs_eval, theirs_load = plain_checkpoint(theirs, {k: v.to(torch.bfloat16) for k, v in expected.items()},
+                                                    theirs + "-f32", args.model), {}
+
+    print(f"\nperplexity on {os.path.basename(args.text)}, non-overlapping windows of {args.ctx}, transformers f32 on CPU")
+    base = transformers_perplexity(args.model, args.text, args.ctx)
+    print(f"{'model':40s} {'perplexity':>10s} {'delta':>9s}")
+    print(f"{'base':40s} {base:10.4f}")
+    their_ppl = transformers_perplexity(theirs_eval, args.text, args.ctx, **theirs_load)
+    their_delta = 100 * (their_ppl / base - 1)
+    print(f"{'llm-compressor AWQ (W4A16_ASYM g128)':40s} {their_ppl:10.4f} {their_delta:+8.3f}%")
+    deltas, plains = {}, {}
+    for label, (directory, _) in mine.items():
+        reader_ok, weights = check_reader(args, directory, work)
+        ok = reader_ok and ok
+        plain = plain_checkpoint(directory, weights, os.path.join(work, os.path.basename(directory) + "-f32"), args.model)
+        plains[label] = plain
+        ppl = transformers_perplexity(plain, args.text, args.ctx)
+        deltas[label] = 100 * (ppl / base - 1)
+        print(f"{'QuantGate ' + label + ' (AutoAWQ dequantizer)':40s} {ppl:10.4f} {deltas[label]:+8.3f}%")
+        direct = transformers_direct(directory, args.text, args.ctx)
+        if direct is not None:
+            print(f"{'QuantGate ' + label + ' via transformers':40s} {direct:10.4f} {100 * (direct / base - 1):+8.3f}%"
+                  f"   (GPTQModel kernel: fp16-rounded weights)")
+    if mine:
+        # Our own evaluator on the base model and on our AWQ checkpoint, against transformers.
+        for label, directory, reference_ppl in (("base", args.model, base),
+                                                ("AWQ", mine["AWQ"][0], base * (1 + deltas["AWQ"] / 100))):
+            qg = quantgate_perplexity(args, directory)
+            agree = abs(qg / reference_ppl - 1)
+            print(f"quantgate eval {label}: {qg:.4f} vs transformers {reference_ppl:.4f} ({100 * agree:.3f} % apart)")
+            if agree > 0.005:
+                print(f"    FAIL: quantgate eval and transformers disagree by more than 0.5 % on {label}")
+                ok = False
+
+    print(f"\nwall time: llm-compressor oneshot {their_oneshot:.2f} s, its child process end to end {their_total:.2f} s")
+    if mine:
+        our_seconds = mine["AWQ"][1]
+        print(f"wall time: QuantGate AWQ (quantize, calibration included) {our_seconds:.2f} s, RTN {mine['RTN'][1]:.2f} s; "
+              f"ours / llm-compressor oneshot = {our_seconds / their_oneshot:.3f}; "
+              f"ours / llm-compressor end to end = {our_seconds / their_total:.3f}")
+        print(f"AWQ vs RTN: delta {deltas['AWQ']:+.3f} % vs {deltas['RTN']:+.3f} % "
+              f"({'AWQ better' if deltas['AWQ'] < deltas['RTN'] else 'AWQ NOT better'})")
+        if deltas["AWQ"] > their_delta + args.margin:
+            print(f"    FAIL: our delta {deltas['AWQ']:+.3f} % exceeds llm-compressor's {their_delta:+.3f} % + {args.margin}")
+            ok = False
+    else:
+        print("QuantGate skipped (--skip-ours)")
+    print("PASS" if ok else "FAIL")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
