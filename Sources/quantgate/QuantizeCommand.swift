@@ -90,6 +90,7 @@ struct QuantizeCommand: ParsableCommand {
     func validate() throws {
         guard !(noImatrix && imatrix != nil) else { throw ValidationError("--imatrix and --no-imatrix exclude each other") }
         let choice = try choice()
+        if choice == .awq { _ = try awq.settings(grid) }
         if !choice.isGGUF, imatrix != nil || noImatrix || saveImatrix != nil {
             throw ValidationError("--imatrix, --no-imatrix and --save-imatrix apply to GGUF artefacts, not to \(choice)")
         }

@@ -121,8 +121,6 @@ struct GateCommandsTests {
         #expect(unknown.status == 2 && unknown.stderr.contains("tpu9"))
         let unused = try CLI.run(["pipeline", model, "--targets", "h100", "--format", "gguf:Q8_0", "--out", out.path])
         #expect(unused.status == 2 && unused.stderr.contains("none of --targets"), "\(unused.stderr)")
-        let ada = try CLI.run(["pipeline", model, "--targets", "l40s", "--out", out.path])
-        #expect(ada.status == 2 && ada.stderr.contains("--format fp8"), "\(ada.stderr)")
     }
 
     @Test("pipeline --targets h100,l40s --format fp8 writes one FP8 compressed-tensors directory that passes both gates")
@@ -169,5 +167,27 @@ struct GateCommandsTests {
         let checks = (candidates.first?["structural"] as? [[String: Any]]) ?? []
         #expect(checks.filter { ["quantized-tensors", "scales"].contains($0["name"] as? String) }.allSatisfy { $0["passed"] as? Bool == true })
         #expect(checks.count >= 6, "\(checks)")
+    }
+
+    @Test("pipeline --targets l40s,l4 writes one AWQ directory that passes both gates, with the AWQ structural checks")
+    func pipelineAWQ() throws {
+        let directory = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let out = directory.appendingPathComponent("out")
+        let settings = try Self.smallSettings(in: directory)
+        let text = directory.appendingPathComponent("text.txt").path
+        let result = try CLI.run(["pipeline", model, "--targets", "l40s,l4", "--data", text, "--samples", "4",
+                                  "--seq-len", "128", "--eval-text", text, "--out", out.path] + settings)
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+        let artefacts = try FileManager.default.contentsOfDirectory(atPath: out.appendingPathComponent("artefacts").path).sorted()
+        #expect(artefacts == ["bard-5m-AWQ-W4G128"])
+        let report = try #require(try JSONSerialization.jsonObject(
+            with: Data(contentsOf: out.appendingPathComponent("report/report.json"))) as? [String: Any])
+        let candidates = try #require(report["candidates"] as? [[String: Any]])
+        #expect(candidates.compactMap { $0["target"] as? String } == ["l40s", "l4"])
+        #expect(candidates.first?["format"] as? String == "awq")
+        let checks = (candidates.first?["structural"] as? [[String: Any]]) ?? []
+        #expect(checks.filter { ["quantized-tensors", "scales"].contains($0["name"] as? String) }.count == 2)
+        #expect(checks.allSatisfy { $0["passed"] as? Bool == true }, "\(checks)")
     }
 }

@@ -40,8 +40,10 @@ struct QuantizeCommandTests {
     @Test("bad targets, formats and files are usage errors")
     func badInput() throws {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("never-written.gguf").path
-        let target = try CLI.run(["quantize", model, "--target", "l4", "--out", out])
-        #expect(target.status == 2 && target.stderr.contains("awq"), "\(target.stderr)")
+        let target = try CLI.run(["quantize", model, "--target", "l4", "--group-size=-1", "--out", out])
+        #expect(target.status == 2 && target.stderr.contains("AWQ's GEMM layout"), "\(target.stderr)")
+        let unknown = try CLI.run(["quantize", model, "--target", "tpu9", "--out", out])
+        #expect(unknown.status == 2 && unknown.stderr.contains("unknown target tpu9"), "\(unknown.stderr)")
         let bits = try CLI.run(["quantize", model, "--target", "a100", "--bits", "3", "--out", out])
         #expect(bits.status == 2 && bits.stderr.contains("--bits 3"), "\(bits.stderr)")
         let imatrix = try CLI.run(["quantize", model, "--target", "a100", "--no-imatrix", "--out", out])
@@ -124,5 +126,33 @@ struct QuantizeCommandTests {
         #expect(exists.status == 2 && exists.stderr.contains("--force"), "\(exists.stderr)")
         let rtn = try CLI.run(["quantize", model, "--target", "a100", "--group-size", "16", "--rtn", "--out", out, "--force", "--quiet"])
         #expect(rtn.status == 0 && rtn.stdout.contains("RTN-W4G16"), "\(rtn.stderr)")
+    }
+
+    @Test("--target l40s writes an AWQ directory that inspect and eval read; a second run is byte-identical; --rtn is its baseline")
+    func awq() throws {
+        let directory = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (out, again) = (directory.appendingPathComponent("awq").path, directory.appendingPathComponent("awq-again").path)
+        let arguments = ["quantize", model, "--target", "l40s", "--group-size", "32", "--data", "prose", "--samples", "4", "--seq-len", "32"]
+        let result = try CLI.run(arguments + ["--out", out, "--quiet"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("AWQ-W4G32") && result.stdout.contains("input_layernorm") && result.stdout.contains("(not scaled)"), "\(result.stdout)")
+        let second = try CLI.run(arguments + ["--out", again, "--quiet"])
+        #expect(second.status == 0, "\(second.stderr)")
+        for file in ["model.safetensors", "config.json", "quantization_report.json"] {
+            let (a, b) = (directory.appendingPathComponent("awq/\(file)"), directory.appendingPathComponent("awq-again/\(file)"))
+            #expect(try Data(contentsOf: a) == Data(contentsOf: b), "\(file) differs between two runs")
+        }
+        let inspect = try CLI.run(["inspect", out, "--dump-dequantized", directory.appendingPathComponent("dump").path])
+        #expect(inspect.status == 0 && inspect.stdout.contains("AWQ (GEMM): 4-bit with zero points, group 32"), "\(inspect.stdout)\(inspect.stderr)")
+        #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("dump/model.layers.1.mlp.down_proj.weight.f32").path))
+        let text = directory.appendingPathComponent("text.txt").path
+        try String(repeating: "To be, or not to be, that is the question. ", count: 40).write(toFile: text, atomically: true, encoding: .utf8)
+        let eval = try CLI.run(["eval", out, "--text", text, "--ctx", "64", "--json", "--quiet"])
+        #expect(eval.status == 0, "\(eval.stderr)")
+        let wide = try CLI.run(["quantize", model, "--target", "l4", "--out", directory.appendingPathComponent("wide").path])
+        #expect(wide.status == 2 && wide.stderr.contains("group size 128"), "\(wide.stderr)")
+        let rtn = try CLI.run(["quantize", model, "--target", "rtx4090", "--group-size", "32", "--rtn", "--out", out, "--force", "--quiet"])
+        #expect(rtn.status == 0 && rtn.stdout.contains("AWQ-RTN-W4G32"), "\(rtn.stderr)")
     }
 }

@@ -155,7 +155,7 @@ public final class AWQBlockQuantizer: BlockQuantizer {
 
     /// Every `tokens / count`-th row of the windows taken as one sequence (AutoAWQ's `input_feat[:, ::step]`),
     /// divided column-wise by the group's scales.
-    static func clipSample(_ xs: [Matrix], dividedBy scales: [Float]?, tokens count: Int) -> Matrix {
+    public static func clipSample(_ xs: [Matrix], dividedBy scales: [Float]?, tokens count: Int) -> Matrix {
         let width = xs[0].columns
         let total = xs.reduce(0) { $0 + $1.rows }
         let step = max(1, total / count)
