@@ -10,7 +10,7 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Measure speed as ratios to a baseline measured in the same run.",
         discussion: "Ratios, not raw times, are what to compare across machines.",
-        subcommands: [NumericsBenchCommand.self, ForwardBenchCommand.self, TokenizerBenchCommand.self, CalibrationBenchCommand.self, QuantizeBenchCommand.self, FP8BenchCommand.self, GPTQBenchCommand.self],
+        subcommands: [NumericsBenchCommand.self, ForwardBenchCommand.self, TokenizerBenchCommand.self, CalibrationBenchCommand.self, QuantizeBenchCommand.self, FP8BenchCommand.self, GPTQBenchCommand.self, AWQBenchCommand.self],
         defaultSubcommand: NumericsBenchCommand.self)
 }
 

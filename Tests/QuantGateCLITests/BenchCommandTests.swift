@@ -46,4 +46,18 @@ struct BenchCommandTests {
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.hasPrefix("whole text: ") && result.stdout.contains("MB/s") && result.stdout.contains("19 bytes"))
     }
+
+    @Test("bench awq reports every scaling group and Linear of a block, and the kernel next to memcpy; a group that does not divide is refused")
+    func awq() throws {
+        let model = Fixtures.root.appendingPathComponent("tiny-llama-linear").path
+        let result = try CLI.run(["bench", "awq", model, "--tokens", "32", "--group-size", "32", "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let groups = try #require(report["groups"] as? [[String: Any]]), linears = try #require(report["linears"] as? [[String: Any]])
+        #expect(groups.count == 4 && groups.filter { $0["searchSeconds"] != nil }.count == 3, "o_proj is not scaled under GQA")
+        #expect(linears.count == 7 && linears.filter { $0["clipSeconds"] != nil }.count == 5, "q and k are not clipped")
+        #expect((report["fakeQuantizeMBps"] as? Double ?? 0) > 0 && (report["memcpyMBps"] as? Double ?? 0) > 0)
+        let refused = try CLI.run(["bench", "awq", model, "--tokens", "32"])
+        #expect(refused.status == 2 && refused.stderr.contains("--group-size 128"), "\(refused.stderr)")
+    }
 }
