@@ -211,6 +211,56 @@ def make_quantizer(w_bit=4, group_size=128, zero_point=True, duo_scaling=True, v
     return q
 
 
+def copy_state_on_cpu(q) -> None:
+    """Make AwqQuantizer `q`'s α search correct on CPU, as it is on a GPU.
+
+    `_compute_best_scale` saves `org_sd = {k: v.cpu() for k, v in module2inspect.state_dict().items()}` and
+    restores it after every candidate. On a GPU `.cpu()` copies; on CPU it returns the tensors themselves, which
+    share storage with the parameters, and the candidate's `fc.weight.mul_(scales_view)` scales that storage in
+    place: every "restore" then writes W * s(ratio 0) back, candidates 1..19 are evaluated on Q(W s_0 s_k)/s_k
+    against the output of the unscaled W, and the Linears are left holding W * s_0 (Tools/make_golden_awq.py
+    records the effect). This wraps `_compute_best_scale` on the instance so that, during the call,
+    module2inspect.state_dict returns clones; AutoAWQ's own code runs otherwise unchanged."""
+    cls = type(q)
+
+    def compute_best_scale(x, w_mean, x_mean, module2inspect, linears2scale, fp16_output, kwargs={}):
+        own = module2inspect.state_dict
+        module2inspect.state_dict = lambda *a, **k: {n: t.clone() for n, t in own(*a, **k).items()}
+        try:
+            return cls._compute_best_scale(q, x, w_mean, x_mean, module2inspect, linears2scale, fp16_output, kwargs)
+        finally:
+            del module2inspect.state_dict
+
+    q._compute_best_scale = compute_best_scale
+
+
+def load_autoawq_llama(autoawq_dir=None):
+    """AutoAWQ's `LlamaAWQForCausalLM` (awq/models/llama.py: get_model_layers, move_embed,
+    get_layers_for_scaling) without awq/models/base.py: `awq.models.base`, `awq.utils.fused_utils` and
+    `awq.modules.fused.*` (fused inference modules, imported by llama.py but not used to quantize) are stand-ins,
+    so BaseAWQForCausalLM is a plain class and the result is used only for its static methods."""
+    load_autoawq(autoawq_dir, quantizer=True)
+    root = find_autoawq(autoawq_dir)
+    if "awq.models.llama" in sys.modules:
+        return sys.modules["awq.models.llama"].LlamaAWQForCausalLM
+    for name, attrs in (("awq.models", None), ("awq.modules.fused", None),
+                        ("awq.models.base", {"BaseAWQForCausalLM": type("BaseAWQForCausalLM", (), {})}),
+                        ("awq.utils.fused_utils", {"fuse_qkv": None}),
+                        ("awq.modules.fused.block", {"LlamaLikeBlock": None}),
+                        ("awq.modules.fused.model", {"LlamaLikeModel": None}),
+                        ("awq.modules.fused.norm", {"FasterTransformerRMSNorm": None})):
+        if name in sys.modules:
+            continue
+        mod = types.ModuleType(name)
+        if attrs is None:
+            mod.__path__ = [str(root.joinpath(*name.split(".")))]
+        else:
+            mod.__dict__.update(attrs)
+        mod.__quantgate_stub__ = str(root)
+        sys.modules[name] = mod
+    return importlib.import_module("awq.models.llama").LlamaAWQForCausalLM
+
+
 # --------------------------------------------------------------------------------------------------------------
 # Checkpoint reading
 

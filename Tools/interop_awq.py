@@ -35,6 +35,10 @@ What it does, on the example model (or --model):
      points and step 4 agrees. The wall time ratio ours / llm-compressor oneshot and AWQ vs RTN are printed.
   --skip-ours runs steps 2-3 for the base model and llm-compressor only (the windows come from an existing
   --work/calibration.h5, or `quantgate calibrate` writes it).
+  --autoawq-reference also runs AutoAWQ 0.2.9's own AwqQuantizer.quantize() by hand on CPU in a child (scaling
+  with AutoAWQ's grid α = k/20, k < 20, plus its clipping search; same windows; see run_autoawq; its CPU α-search
+  bug is corrected with awq_reference.copy_state_on_cpu) and evaluates its checkpoint like ours: the algorithm
+  QuantGate follows, where llm-compressor has a different grid and no clipping.
 
 Needs torch, transformers, safetensors, h5py, compressed-tensors and llmcompressor (the /tmp/ctenv venv of
 Tools/interop_gptq.py: `pip install --no-deps llmcompressor compressed-tensors` into a venv with
@@ -74,13 +78,22 @@ def ours(args, work, name, extra):
     return out, seconds
 
 
-def reference(args, work, name, windows_file):
-    """llm-compressor in a child process (it keeps a global session): checkpoint, oneshot seconds, end to end."""
+def reference(args, work, name, windows_file, mode="awq"):
+    """llm-compressor (mode "awq") or AutoAWQ ("autoawq") in a child process (llm-compressor keeps a global
+    session): checkpoint, seconds of the quantization call inside the child, child end to end. With --reuse, a
+    checkpoint and timing record left in --work by an earlier run are taken as they are."""
     out = os.path.join(work, name)
     timing = out + ".timing.json"
-    seconds = timed([sys.executable, __file__, "--run-llmcompressor", "awq", "--model", args.model,
+    if args.reuse and os.path.exists(timing) and os.path.isdir(out):
+        record = json.load(open(timing))
+        print(f"reusing {out} (--reuse)")
+        return out, record["seconds"], record.get("child_seconds", float("nan"))
+    seconds = timed([sys.executable, __file__, "--run-llmcompressor", mode, "--model", args.model,
                      "--windows", windows_file, "--out", out, "--timing", timing])
-    return out, json.load(open(timing))["oneshot_seconds"], seconds
+    record = json.load(open(timing))
+    record["child_seconds"] = seconds
+    json.dump(record, open(timing, "w"))
+    return out, record["seconds"], seconds
 
 
 def awq_recipe():
@@ -122,7 +135,61 @@ def run_llmcompressor(mode, model, windows_file, out, timing):
             num_calibration_samples=len(rows), max_seq_length=max(len(w) for w in windows),
             output_dir=out, save_compressed=True)
     seconds = time.perf_counter() - start
-    record = {"oneshot_seconds": seconds, "windows": len(rows), "torch_threads": torch.get_num_threads()}
+    record = {"seconds": seconds, "what": "llm-compressor oneshot", "windows": len(rows),
+              "torch_threads": torch.get_num_threads()}
+    with open(timing, "w") as handle:
+        json.dump(record, handle)
+    print(json.dumps(record), flush=True)
+
+
+def run_autoawq(model_dir, windows_file, out, timing):
+    """AutoAWQ 0.2.9's own AwqQuantizer.quantize() driven by hand on CPU (Tools/awq_reference.py loads it):
+    the HF model in float32, AutoAWQ's LlamaAWQForCausalLM for the layer groups, init_quant on our windows
+    (a list of token lists: AutoAWQ concatenates and re-cuts them into the same 512-token blocks), the α search
+    made correct on CPU (awq_reference.copy_state_on_cpu), clipping on, then AutoAWQ's _apply_quant (which casts
+    each Linear to fp16 before quantizing, as AutoAWQ does). Saved like save_quantized: config.json with
+    AwqConfig's transformers dict, the non-quantized tensors in fp16."""
+    import torch
+    from awq_reference import copy_state_on_cpu, load_autoawq_llama, make_quantizer
+    from safetensors.torch import save_file
+    from transformers import AutoModelForCausalLM
+
+    windows = json.load(open(windows_file))
+    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32).eval()
+    model.config.use_cache = False  # no KV cache object in the captured layer kwargs
+    q = make_quantizer(w_bit=4, group_size=GROUP_SIZE, zero_point=True, duo_scaling=True, version="gemm")
+    llama = load_autoawq_llama()
+    q.awq_model = llama()
+    q.awq_model.model_type = "llama"
+    q.model, q.tokenizer = model, None
+    q.calib_data, q.split, q.text_column = windows, "train", "text"
+    q.max_calib_samples, q.max_calib_seq_len = len(windows), max(len(w) for w in windows)
+    copy_state_on_cpu(q)
+    start = time.perf_counter()
+    with torch.no_grad():
+        q.modules, q.module_kwargs, q.inps = q.init_quant(n_samples=q.max_calib_samples, max_seq_len=q.max_calib_seq_len)
+        q.quantize()
+    seconds = time.perf_counter() - start
+    tensors = {}
+    for name, value in model.state_dict().items():
+        is_packed = name.endswith((".qweight", ".qzeros"))
+        tensors[name] = value.contiguous() if is_packed else value.to(torch.float16).contiguous()
+    if "lm_head.weight" not in tensors:
+        raise SystemExit("lm_head.weight missing from the state dict")
+    if os.path.exists(out):
+        shutil.rmtree(out)
+    os.makedirs(out)
+    for name in os.listdir(model_dir):
+        if name.endswith(".json") and name not in ("config.json", "model.safetensors.index.json") and "perplexity" not in name:
+            shutil.copy(os.path.join(model_dir, name), out)
+    config = json.load(open(os.path.join(model_dir, "config.json")))
+    config["dtype"] = "float16"
+    config["quantization_config"] = {"quant_method": "awq", "zero_point": True, "group_size": GROUP_SIZE, "bits": 4,
+                                     "version": "gemm", "modules_to_not_convert": None}
+    json.dump(config, open(os.path.join(out, "config.json"), "w"), indent=2)
+    save_file(tensors, os.path.join(out, "model.safetensors"), metadata={"format": "pt"})
+    record = {"seconds": seconds, "what": "AutoAWQ init_quant + quantize", "windows": len(windows),
+              "torch_threads": torch.get_num_threads()}
     with open(timing, "w") as handle:
         json.dump(record, handle)
     print(json.dumps(record), flush=True)
@@ -242,6 +309,10 @@ def main():
     parser.add_argument("--work", help="working directory (default: a temporary one)")
     parser.add_argument("--margin", type=float, default=0.5,
                         help="percentage points our perplexity delta may exceed llm-compressor's (default 0.5)")
+    parser.add_argument("--autoawq-reference", action="store_true",
+                        help="also run AutoAWQ's own AwqQuantizer (scaling + clipping) by hand on CPU and evaluate it")
+    parser.add_argument("--reuse", action="store_true",
+                        help="reuse llm-compressor's / AutoAWQ's checkpoints and timings left in --work by an earlier run")
     parser.add_argument("--skip-ours", action="store_true",
                         help="only llm-compressor and the base model (windows from WORK/calibration.h5 or `quantgate calibrate`)")
     parser.add_argument("--run-llmcompressor", help=argparse.SUPPRESS)
@@ -249,6 +320,8 @@ def main():
     parser.add_argument("--out", help=argparse.SUPPRESS)
     parser.add_argument("--timing", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.run_llmcompressor == "autoawq":
+        return run_autoawq(args.model, args.windows, args.out, args.timing)
     if args.run_llmcompressor:
         return run_llmcompressor(args.run_llmcompressor, args.model, args.windows, args.out, args.timing)
 
@@ -268,6 +341,7 @@ def main():
     with h5py.File(calibration, "r") as f:
         json.dump(f["tokens"][()].astype(int).tolist(), open(windows_file, "w"))
     theirs, their_oneshot, their_total = reference(args, work, "lc-awq", windows_file)
+    autoawq = reference(args, work, "autoawq", windows_file, "autoawq") if args.autoawq_reference else None
 
     import torch
     ok = True
@@ -285,6 +359,11 @@ def main():
     their_ppl = transformers_perplexity(theirs_eval, args.text, args.ctx, **theirs_load)
     their_delta = 100 * (their_ppl / base - 1)
     print(f"{'llm-compressor AWQ (W4A16_ASYM g128)':40s} {their_ppl:10.4f} {their_delta:+8.3f}%")
+    if autoawq is not None:
+        weights = reference_dequantize(autoawq[0], "autoawq")
+        plain = plain_checkpoint(autoawq[0], weights, autoawq[0] + "-f32", args.model)
+        ppl = transformers_perplexity(plain, args.text, args.ctx)
+        print(f"{'AutoAWQ 0.2.9 AwqQuantizer (by hand)':40s} {ppl:10.4f} {100 * (ppl / base - 1):+8.3f}%")
     deltas, plains = {}, {}
     for label, (directory, _) in mine.items():
         reader_ok, weights = check_reader(args, directory, work)
@@ -310,6 +389,8 @@ def main():
                 ok = False
 
     print(f"\nwall time: llm-compressor oneshot {their_oneshot:.2f} s, its child process end to end {their_total:.2f} s")
+    if autoawq is not None:
+        print(f"wall time: AutoAWQ init_quant + quantize {autoawq[1]:.2f} s, its child process end to end {autoawq[2]:.2f} s")
     if mine:
         our_seconds = mine["AWQ"][1]
         print(f"wall time: QuantGate AWQ (quantize, calibration included) {our_seconds:.2f} s, RTN {mine['RTN'][1]:.2f} s; "

@@ -184,13 +184,10 @@ def scale_case(q, weights, inp, copy_state=True):
     """_search_best_scale on a block holding an RMSNorm (prev_op) and the Linears; returns best scales,
     ratio, losses, x_mean, w_mean.
 
-    copy_state: AutoAWQ's `_compute_best_scale` saves `org_sd = {k: v.cpu() for k, v in
-    module2inspect.state_dict().items()}`. On a GPU `.cpu()` copies; on CPU it returns the very tensors that
-    share storage with the parameters, and the next `fc.weight.mul_(scales_view)` scales that storage in place,
-    so every `load_state_dict(org_sd)` "restores" W * s(ratio 0) instead of W: on CPU, candidates 1..19 are
-    evaluated on Q(W s_0 s_k)/s_k against the output of W, and the Linears are left holding W * s_0. With
-    copy_state=True (the golden), module2inspect.state_dict is wrapped on the instance to return clones, which is
-    what AutoAWQ computes on a GPU. copy_state=False runs AutoAWQ's CPU behaviour unchanged (for the record)."""
+    copy_state: AutoAWQ's `_compute_best_scale` is wrong on CPU (its saved state_dict aliases the parameters;
+    see awq_reference.copy_state_on_cpu). With copy_state=True (the golden) the state is copied, which is what
+    AutoAWQ computes on a GPU; copy_state=False runs AutoAWQ's CPU behaviour unchanged (for the record)."""
+    import awq_reference as ref
     import torch
     from transformers.models.llama.modeling_llama import LlamaRMSNorm
 
@@ -227,20 +224,16 @@ def scale_case(q, weights, inp, copy_state=True):
         losses.append(loss)
         return loss
 
+    if copy_state:
+        ref.copy_state_on_cpu(q)
+    inner = q._compute_best_scale
+
     def recording_best_scale(x, w_mean, x_mean, *rest):
         seen["w_mean"], seen["x_mean"] = w_mean.clone(), x_mean.clone()
-        return cls._compute_best_scale(q, x, w_mean, x_mean, *rest)
+        return inner(x, w_mean, x_mean, *rest)
 
     q._compute_loss = recording_loss
     q._compute_best_scale = recording_best_scale
-    if copy_state:
-        target = inspect if inspect is not None else linears[0]
-        own_state_dict = target.state_dict
-
-        def copying_state_dict(*a, **k):
-            return {n: t.clone() for n, t in own_state_dict(*a, **k).items()}
-
-        target.state_dict = copying_state_dict
     try:
         prev_name, names, best = q._search_best_scale(block, block.norm, linears, inp, inspect)
     finally:

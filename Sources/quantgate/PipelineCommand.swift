@@ -84,6 +84,11 @@ struct PipelineCommand: ParsableCommand {
         }
     }
 
+    /// The directory artefacts' settings for `target` (each artefact is rewritten on every run).
+    private func directoryJob(_ target: String) -> DirectoryJob {
+        DirectoryJob(model: model, maxShardBytes: shards.maxShardBytes, target: target, calibrationData: calibrationData, replace: true, quiet: quiet)
+    }
+
     func run() throws {
         guard FileManager.default.fileExists(atPath: model) else { throw InputError(description: "\(model): no such file or directory") }
         let stage = try GateStage(gate: true, target: nil, policyFile: policy, reportDirectory: URL(fileURLWithPath: out).appendingPathComponent("report").path)
@@ -111,20 +116,17 @@ struct PipelineCommand: ParsableCommand {
                 paths[artefact] = path
             case .fp8:
                 let path = artefacts.appendingPathComponent("\(modelName)-\(fp8.scheme.tag)").path
-                let job = FP8QuantizeJob(model: model, options: fp8, maxShardBytes: shards.maxShardBytes, target: target, calibrationData: calibrationData,
-                                         calibrationCache: calibrationCache, replace: true, quiet: quiet)
+                let job = FP8QuantizeJob(job: directoryJob(target), options: fp8, calibrationCache: calibrationCache)
                 _ = try job.run(out: path)
                 paths[artefact] = path
             case .gptq:
                 let path = artefacts.appendingPathComponent("\(modelName)-\(gptq.tag(grid))").path
-                let job = GPTQQuantizeJob(model: model, options: gptq, grid: grid, maxShardBytes: shards.maxShardBytes, target: target,
-                                          calibrationData: calibrationData, replace: true, quiet: quiet)
+                let job = GPTQQuantizeJob(job: directoryJob(target), options: gptq, grid: grid)
                 _ = try job.run(out: path)
                 paths[artefact] = path
             case .awq:
                 let path = artefacts.appendingPathComponent("\(modelName)-\(awq.tag(grid))").path
-                let job = AWQQuantizeJob(model: model, options: awq, grid: grid, maxShardBytes: shards.maxShardBytes, target: target,
-                                         calibrationData: calibrationData, replace: true, quiet: quiet)
+                let job = AWQQuantizeJob(job: directoryJob(target), options: awq, grid: grid)
                 _ = try job.run(out: path)
                 paths[artefact] = path
             }

@@ -116,6 +116,11 @@ struct QuantizeCommand: ParsableCommand {
         }
     }
 
+    /// The source, target, calibration data and write settings of a directory artefact.
+    private var directoryJob: DirectoryJob {
+        DirectoryJob(model: model, maxShardBytes: shards.maxShardBytes, target: target, calibrationData: calibrationData, replace: force, quiet: quiet)
+    }
+
     private func printJSON<T: Encodable>(_ value: T) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -124,8 +129,7 @@ struct QuantizeCommand: ParsableCommand {
 
     private func runFP8() throws {
         let out = URL(fileURLWithPath: out).standardizedFileURL.path  // `--out model-fp8/` names the directory
-        let job = FP8QuantizeJob(model: model, options: fp8, maxShardBytes: shards.maxShardBytes, target: target, calibrationData: calibrationData,
-                                 calibrationCache: calibration ?? out + ".calibration.h5", replace: force, quiet: quiet)
+        let job = FP8QuantizeJob(job: directoryJob, options: fp8, calibrationCache: calibration ?? out + ".calibration.h5")
         let summary = try job.run(out: out)
         if json { return try printJSON(summary) }
         print("module                                   shape          weight scale range      input scale")
@@ -141,8 +145,7 @@ struct QuantizeCommand: ParsableCommand {
 
     private func runGPTQ() throws {
         let out = URL(fileURLWithPath: out).standardizedFileURL.path
-        let job = GPTQQuantizeJob(model: model, options: gptq, grid: grid, maxShardBytes: shards.maxShardBytes, target: target,
-                                  calibrationData: calibrationData, replace: force, quiet: quiet)
+        let job = GPTQQuantizeJob(job: directoryJob, options: gptq, grid: grid)
         let summary = try job.run(out: out)
         if json { return try printJSON(summary) }
         print("module                                   shape          loss          damp    dead   seconds")
@@ -159,8 +162,7 @@ struct QuantizeCommand: ParsableCommand {
 
     private func runAWQ() throws {
         let out = URL(fileURLWithPath: out).standardizedFileURL.path
-        let job = AWQQuantizeJob(model: model, options: awq, grid: grid, maxShardBytes: shards.maxShardBytes, target: target,
-                                 calibrationData: calibrationData, replace: force, quiet: quiet)
+        let job = AWQQuantizeJob(job: directoryJob, options: awq, grid: grid)
         let summary = try job.run(out: out)
         if json { return try printJSON(summary) }
         print("scaling group                                 previous op                α      loss          at α=0")

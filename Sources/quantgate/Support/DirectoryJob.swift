@@ -1,0 +1,40 @@
+import Foundation
+import QuantGateModel
+import QuantGateSafetensors
+import QuantGateTensors
+
+/// What every quantize job that writes a model directory (FP8, GPTQ, AWQ) shares: the source, the target,
+/// the calibration data and how to write; and the steps before any calibration.
+struct DirectoryJob {
+    var model: String
+    var maxShardBytes: Int
+    var target: String
+    var calibrationData: CalibrationDataOptions
+    var replace: Bool
+    var quiet: Bool
+
+    /// Checks the source against its config.json and that `out` may be written, then runs `plan` (the
+    /// exporter's checks of every tensor) with a progress line: everything refusable is refused here.
+    func plan<Plan>(out: String, _ plan: (ModelDirectory, @escaping (Int, Int, String) -> Void) throws -> Plan) throws -> (ModelDirectory, Plan) {
+        let directory = try checkedModelDirectory(model)
+        try CheckpointDirectoryWriter(output: out, replace: replace).checkWritable()
+        let checking = Progress(enabled: !quiet, label: "check \(URL(fileURLWithPath: model).lastPathComponent)")
+        let result = try plan(directory) { done, total, _ in checking.update(done, of: total) }
+        checking.finish()
+        return (directory, result)
+    }
+
+    /// The `quantgate.*` provenance every artefact records.
+    func provenance(scheme: String) -> [String: String] {
+        ["quantgate.version": QuantGateVersion.string, "quantgate.target": target, "quantgate.scheme": scheme]
+    }
+
+    /// The calibration windows for a quantizer that calibrates itself (GPTQ, AWQ), recording their data hash
+    /// and settings in `provenance`.
+    func calibrationWindows(_ directory: ModelDirectory, mode: String, provenance: inout [String: String]) throws -> [[Int]] {
+        let statistics = CalibrationStatistics(model: model, calibrationData: calibrationData, cachePath: "", quiet: quiet)
+        let (set, key) = try statistics.windows(directory, mode: mode)
+        for (key, value) in statistics.provenance(key) { provenance[key] = value }
+        return set.windows
+    }
+}
