@@ -41,3 +41,14 @@ extension LlamaModel {
         }
     }
 }
+
+extension LlamaModel {
+    /// A run of block `layer` on `tokens` seeded random tokens taken through the blocks before it, and the
+    /// block's weights: the input the quantizer benchmarks time their work on.
+    public func benchmarkRun(layer: Int, tokens: Int, seed: UInt64) throws -> (run: BlockRun, weights: LlamaBlockWeights) {
+        var rng = SplitMix64(seed: seed)
+        var hidden = try embed((0..<tokens).map { _ in Int(rng.next() % UInt64(configuration.vocabSize)) })
+        for earlier in 0..<layer { try runBlock(earlier, hidden: &hidden) }
+        return (BlockRun(hidden: hidden), try blockWeights(layer))
+    }
+}

@@ -17,37 +17,19 @@ struct AWQBenchCommand: ParsableCommand {
             to memcpy of the same bytes, measured in the same run.
             """)
 
-    @Argument(help: "A model directory.")
-    var model: String
-
-    @Option(help: "The decoder block that is timed.")
-    var layer = 0
-
-    @Option(help: "Tokens in the calibration window.")
-    var tokens = 512
+    @OptionGroup var bench: BlockBenchOptions
 
     @Option(name: .customLong("group-size"), help: "Input columns per scale/zero group.")
     var groupSize = 128
 
-    @Flag(help: "Print JSON instead of tables.")
-    var json = false
-
     func run() throws {
-        let network = try LlamaModel(directory: ModelDirectory(path: model))
-        guard layer >= 0, layer < network.configuration.layerCount else {
-            throw ValidationError("--layer \(layer): the model has blocks 0..<\(network.configuration.layerCount)")
-        }
+        let network = try bench.network()
         let c = network.configuration
         guard groupSize > 0, [c.hiddenSize, c.headCount * c.headDim, c.intermediateSize].allSatisfy({ $0 % groupSize == 0 }) else {
             throw ValidationError("--group-size \(groupSize): must divide every Linear's inputs (\(c.hiddenSize), \(c.headCount * c.headDim), \(c.intermediateSize))")
         }
-        let result = try AWQBenchmark.run(model: network, layer: layer, tokens: tokens, settings: AWQSettings(groupSize: groupSize))
-        if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(result), as: UTF8.self))
-            return
-        }
+        let result = try AWQBenchmark.run(model: network, layer: bench.layer, tokens: bench.tokens, settings: AWQSettings(groupSize: groupSize))
+        if bench.json { return try bench.printJSON(result) }
         print("scaling group                                    α search ms   fake-quant   × FP forward")
         for row in result.groups {
             print(row.group.padding(toLength: 49, withPad: " ", startingAt: 0) + (row.searchSeconds.map {

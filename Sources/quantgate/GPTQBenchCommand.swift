@@ -15,30 +15,12 @@ struct GPTQBenchCommand: ParsableCommand {
             core time in the trailing GEMM updates (the rest is the C column kernel).
             """)
 
-    @Argument(help: "A model directory.")
-    var model: String
-
-    @Option(help: "The decoder block whose Linears are timed.")
-    var layer = 0
-
-    @Option(help: "Tokens whose activations make the Hessians.")
-    var tokens = 512
-
-    @Flag(help: "Print JSON instead of a table.")
-    var json = false
+    @OptionGroup var bench: BlockBenchOptions
 
     func run() throws {
-        let network = try LlamaModel(directory: ModelDirectory(path: model))
-        guard layer >= 0, layer < network.configuration.layerCount else {
-            throw ValidationError("--layer \(layer): the model has blocks 0..<\(network.configuration.layerCount)")
-        }
-        let rows = try GPTQBenchmark.run(model: network, layer: layer, tokens: tokens)
-        if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(rows), as: UTF8.self))
-            return
-        }
+        let network = try bench.network()
+        let rows = try GPTQBenchmark.run(model: network, layer: bench.layer, tokens: bench.tokens)
+        if bench.json { return try bench.printJSON(rows) }
         print("module                              shape          GPTQ ms   RTN ms   × RTN   LAPACK   BLAS of sweep")
         for row in rows {
             print(row.module.padding(toLength: 36, withPad: " ", startingAt: 0) + "\(row.shape)".padding(toLength: 15, withPad: " ", startingAt: 0)
@@ -46,7 +28,7 @@ struct GPTQBenchCommand: ParsableCommand {
                          row.seconds / max(row.roundToNearestSeconds, 1e-12), 100 * row.lapackShare, 100 * row.blasShareOfSweep))
         }
         let total = rows.reduce(0) { $0 + $1.seconds }
-        print(String(format: "block %d: %.1f ms for %d Linears; LAPACK %.1f %% of it", layer, 1000 * total, rows.count,
+        print(String(format: "block %d: %.1f ms for %d Linears; LAPACK %.1f %% of it", bench.layer, 1000 * total, rows.count,
                      100 * rows.reduce(0) { $0 + $1.lapackShare * $1.seconds } / max(total, 1e-12)))
     }
 }

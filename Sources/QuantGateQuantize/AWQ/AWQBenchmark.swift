@@ -38,11 +38,7 @@ public enum AWQBenchmark {
     public static func run(model: LlamaModel, layer: Int = 0, tokens: Int = 512, repeats: Int = 3,
                            settings: AWQSettings = AWQSettings()) throws -> Result {
         let c = model.configuration
-        var rng = SplitMix64(seed: 0xA3)
-        var hidden = try model.embed((0..<tokens).map { _ in Int(rng.next() % UInt64(c.vocabSize)) })
-        for earlier in 0..<layer { try model.runBlock(earlier, hidden: &hidden) }
-        let fp = try model.blockWeights(layer)
-        var run = BlockRun(hidden: hidden)
+        var (run, fp) = try model.benchmarkRun(layer: layer, tokens: tokens, seed: 0xA3)
         var groups: [GroupRow] = [], linears: [LinearRow] = []
         let g = settings.groupSize
         for group in AWQScalingGroup.llama {

@@ -24,11 +24,7 @@ public enum GPTQBenchmark {
     public static func run(model: LlamaModel, layer: Int = 0, tokens: Int = 512, repeats: Int = 3,
                            settings: GPTQSolverSettings = GPTQSolverSettings()) throws -> [Row] {
         let c = model.configuration
-        var rng = SplitMix64(seed: 0x6A7)
-        var hidden = try model.embed((0..<tokens).map { _ in Int(rng.next() % UInt64(c.vocabSize)) })
-        for earlier in 0..<layer { try model.runBlock(earlier, hidden: &hidden) }
-        let weights = try model.blockWeights(layer)
-        var run = BlockRun(hidden: hidden)
+        var (run, weights) = try model.benchmarkRun(layer: layer, tokens: tokens, seed: 0x6A7)
         var rows: [Row] = []
         for step in GPTQBlockQuantizer.steps {
             model.advance(&run, weights: weights)
