@@ -16,8 +16,19 @@ static void awq_fit(const float *x, int64_t n, float *scale, float *zero) {
     *zero = z;
 }
 
+// Round half to even, exactly as rintf in the default rounding mode for |v| <= 2^22 (adding 1.5 * 2^23 leaves
+// no fraction bits), written without a libm call so that the loops below vectorize.
+static inline float awq_round(float v) {
+    const float magic = 12582912.0f;
+    return (v + magic) - magic;
+}
+
+// The code of x: clamp(round(x / s) + z, 0, 15). Quotients beyond ±64 are clamped first, which changes no
+// code (z is in 0...15) and keeps the rounding exact.
 static inline float awq_code(float x, float s, float z) {
-    const float q = rintf(x / s) + z;
+    float v = x / s;
+    v = v < -64.0f ? -64.0f : (v > 64.0f ? 64.0f : v);
+    const float q = awq_round(v) + z;
     return q < 0 ? 0 : (q > 15 ? 15 : q);
 }
 
@@ -66,11 +77,17 @@ void qg_awq_clip_search(const float *w, int64_t rows, int64_t cols, int64_t grou
             const float *x = w + r * cols + g * group;
             const float *gg = gram + g * group * group;
             float amax = 0;
-            for (int64_t c = 0; c < group; c++) amax = fmaxf(amax, fabsf(x[c]));
+            for (int64_t c = 0; c < group; c++) {
+                const float a = fabsf(x[c]);
+                amax = a > amax ? a : amax;
+            }
             float min_err = 1e9f, chosen = amax;
             for (int32_t i = 0; i < steps; i++) {
                 const float bound = amax * (float)(1.0 - (double)i / (double)grid);
-                for (int64_t c = 0; c < group; c++) clamped[c] = fminf(fmaxf(x[c], -bound), bound);
+                for (int64_t c = 0; c < group; c++) {
+                    const float v = x[c] < -bound ? -bound : x[c];
+                    clamped[c] = v > bound ? bound : v;
+                }
                 float s, z;
                 awq_fit(clamped, group, &s, &z);
                 for (int64_t c = 0; c < group; c++) {
