@@ -13,7 +13,7 @@ What it does, on the example model (or --model):
      Llama mappings input_layernorm->q/k/v, v_proj->o_proj (skipped when shapes differ, GQA),
      post_attention_layernorm->gate/up, up_proj->down_proj; duo_scaling True, n_grid 20) followed by a
      `QuantizationModifier` with W4A16_ASYM written out: INT4 asymmetric, strategy group, group_size 128,
-     weight observer memoryless_minmax, lm_head left. It has no clipping search (FORMATS/ALGORITHMS.md §2.6).
+     weight observer memoryless_minmax, lm_head left. It has no clipping search (ALGORITHMS.md §2.6).
      Timed twice: the `oneshot` call alone (inside the child) and the child process end to end. On a machine
      without a CUDA driver, IntermediatesCache.pin_memory is made a no-op in the child (llm-compressor 0.14 pins
      the cached batches unconditionally, which raises with a CUDA build of torch and no driver; values unchanged).
@@ -38,7 +38,11 @@ What it does, on the example model (or --model):
   --autoawq-reference also runs AutoAWQ 0.2.9's own AwqQuantizer.quantize() by hand on CPU in a child (scaling
   with AutoAWQ's grid α = k/20, k < 20, plus its clipping search; same windows; see run_autoawq; its CPU α-search
   bug is corrected with awq_reference.copy_state_on_cpu) and evaluates its checkpoint like ours: the algorithm
-  QuantGate follows, where llm-compressor has a different grid and no clipping.
+  QuantGate follows, where llm-compressor has a different grid and no clipping. Each of AutoAWQ's α searches is
+  recorded (WORK/autoawq.report.json: the 20 losses, the chosen ratio) and compared group by group with ours
+  (OUT/quantization_report.json).
+  --reuse takes llm-compressor's (and AutoAWQ's) checkpoint and timing from an earlier run in --work (llm-compressor's
+  oneshot takes ~10 min on 2 cores for bard-5m).
 
 Needs torch, transformers, safetensors, h5py, compressed-tensors and llmcompressor (the /tmp/ctenv venv of
 Tools/interop_gptq.py: `pip install --no-deps llmcompressor compressed-tensors` into a venv with
@@ -165,11 +169,31 @@ def run_autoawq(model_dir, windows_file, out, timing):
     q.calib_data, q.split, q.text_column = windows, "train", "text"
     q.max_calib_samples, q.max_calib_seq_len = len(windows), max(len(w) for w in windows)
     copy_state_on_cpu(q)
+    # Record each α search (AutoAWQ returns only the scales): the 20 losses, in ratio order, and the group.
+    groups, losses = [], []
+    cls, search = type(q), q._search_best_scale
+
+    def compute_loss(fp16_output, int_w_output, device):
+        losses.append(cls._compute_loss(q, fp16_output, int_w_output, device))
+        return losses[-1]
+
+    def search_best_scale(module, prev_op, layers, inp, module2inspect=None, kwargs={}):
+        losses.clear()
+        prev_name, names, scales = search(module, prev_op, layers, inp, module2inspect, kwargs)
+        prefix = next(f"model.layers.{i}." for i, m in enumerate(q.modules) if m is module)
+        k = min(range(len(losses)), key=lambda i: (losses[i], i))
+        groups.append({"previous": prefix + prev_name, "linears": [prefix + n for n in names], "ratio": k / len(losses),
+                       "loss": losses[k], "lossAtZero": losses[0], "losses": list(losses),
+                       "minScale": scales.min().item(), "maxScale": scales.max().item()})
+        return prev_name, names, scales
+
+    q._compute_loss, q._search_best_scale = compute_loss, search_best_scale
     start = time.perf_counter()
     with torch.no_grad():
         q.modules, q.module_kwargs, q.inps = q.init_quant(n_samples=q.max_calib_samples, max_seq_len=q.max_calib_seq_len)
         q.quantize()
     seconds = time.perf_counter() - start
+    json.dump({"groups": groups}, open(out.rstrip("/") + ".report.json", "w"), indent=1)
     tensors = {}
     for name, value in model.state_dict().items():
         is_packed = name.endswith((".qweight", ".qzeros"))
@@ -299,6 +323,27 @@ def transformers_direct(directory, text, ctx):
         return None
 
 
+def compare_ratios(ours_report, autoawq_report):
+    """Per scaling group: our α (quantization_report.json) against AutoAWQ's (run_autoawq's record)."""
+    if not (os.path.exists(ours_report) and os.path.exists(autoawq_report)):
+        print(f"    α comparison skipped: {ours_report if not os.path.exists(ours_report) else autoawq_report} missing")
+        return
+    theirs = {g["previous"]: g for g in json.load(open(autoawq_report))["groups"]}
+    same = total = 0
+    for group in json.load(open(ours_report)).get("groups", []):
+        if "ratio" not in group:
+            continue  # a group we skip (v_proj -> o_proj under GQA); AutoAWQ skips it too
+        other = theirs.get(group["previous"])
+        total += 1
+        if other is None:
+            print(f"    {group['previous']}: no AutoAWQ search")
+            continue
+        same += group["ratio"] == other["ratio"]
+        print(f"    α {group['previous']:48s} ours {group['ratio']:.2f} (loss {group.get('loss', float('nan')):.4g}) "
+              f"AutoAWQ {other['ratio']:.2f} (loss {other['loss']:.4g})")
+    print(f"α equal to AutoAWQ's in {same}/{total} scaling groups (AutoAWQ: {len(theirs)} searches)")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quantgate", default=".build/release/quantgate")
@@ -364,12 +409,13 @@ def main():
         plain = plain_checkpoint(autoawq[0], weights, autoawq[0] + "-f32", args.model)
         ppl = transformers_perplexity(plain, args.text, args.ctx)
         print(f"{'AutoAWQ 0.2.9 AwqQuantizer (by hand)':40s} {ppl:10.4f} {100 * (ppl / base - 1):+8.3f}%")
-    deltas, plains = {}, {}
+    if autoawq is not None and "AWQ" in mine:
+        compare_ratios(os.path.join(mine["AWQ"][0], "quantization_report.json"), autoawq[0] + ".report.json")
+    deltas = {}
     for label, (directory, _) in mine.items():
         reader_ok, weights = check_reader(args, directory, work)
         ok = reader_ok and ok
         plain = plain_checkpoint(directory, weights, os.path.join(work, os.path.basename(directory) + "-f32"), args.model)
-        plains[label] = plain
         ppl = transformers_perplexity(plain, args.text, args.ctx)
         deltas[label] = 100 * (ppl / base - 1)
         print(f"{'QuantGate ' + label + ' (AutoAWQ dequantizer)':40s} {ppl:10.4f} {deltas[label]:+8.3f}%")

@@ -7,7 +7,7 @@ Writes Tests/Fixtures/golden/awq_reference.safetensors. It pins AutoAWQ's zero-p
 (`_search_best_scale` → `_compute_best_scale`). AutoAWQ is loaded from its sdist by Tools/awq_reference.py
 (nothing is installed, nothing copied here). Only torch, transformers and safetensors are needed (system Python).
 
-Run (CPU, ~30 s), from the repository root:
+Run (CPU, ~10 s), from the repository root:
   mkdir -p /tmp/autoawq && (cd /tmp/autoawq && pip download autoawq==0.2.9 --no-deps -d . && tar xzf autoawq-0.2.9.tar.gz)
   python3 Tools/make_golden_awq.py [--autoawq /tmp/autoawq/autoawq-0.2.9] [--out FILE]
   python3 Tools/make_golden_awq.py --check-only [--out FILE]   # only the numpy check of an existing file
