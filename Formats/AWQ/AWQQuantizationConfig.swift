@@ -16,7 +16,9 @@ public struct AWQQuantizationConfig: Sendable, Equatable {
     /// Codes per int32 word.
     public static let codesPerWord = 32 / bits
 
+    /// - Precondition: `groupSize > 0`.
     public init(groupSize: Int, modulesToNotConvert: [String]? = nil, meta: [String: JSONValue] = [:]) {
+        precondition(groupSize > 0, "AWQ groups are runs of input columns")
         (self.groupSize, self.modulesToNotConvert, self.meta) = (groupSize, modulesToNotConvert, meta)
     }
 
@@ -46,13 +48,14 @@ public struct AWQQuantizationConfig: Sendable, Equatable {
         }
         guard let bits = (json["bits"] ?? json["w_bit"])?.int else { throw fail("bits", "is missing or not an integer") }
         guard bits == Self.bits else { throw fail("bits", "is \(bits); the GEMM layout is 4-bit only") }
-        guard let group = (json["group_size"] ?? json["q_group_size"])?.int, group > 0 else {
-            throw fail("group_size", "is missing or not a positive integer")
-        }
+        guard let group = (json["group_size"] ?? json["q_group_size"])?.int else { throw fail("group_size", "is missing or not an integer") }
+        guard group > 0 else { throw fail("group_size", "is \(group); the GEMM layout needs groups of input columns") }
         if let entry = json["zero_point"] {
             guard case .bool(true) = entry else { throw fail("zero_point", "is \(entry); the GEMM layout always has zero points") }
         }
-        let version = ((json["version"] ?? json["format"])?.string ?? "gemm").lowercased()
+        let declared = json["version"] ?? json["format"]
+        guard declared == nil || declared?.string != nil else { throw fail("version", "is \(declared!.kind), expected a string") }
+        let version = (declared?.string ?? "gemm").lowercased()
         guard version == "gemm" else {
             throw fail("version", "is \"\(version)\"; this reader handles the gemm layout (not gemv, exllama, marlin or ipex)")
         }

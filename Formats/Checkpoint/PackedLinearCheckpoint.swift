@@ -49,9 +49,10 @@ public enum PackedLinearLayout {
         return (quantization, path)
     }
 
-    /// Whether `directory`'s `config.json` declares `quantization_config.quant_method == method`.
+    /// Whether `directory`'s `config.json` declares `quantization_config.quant_method == method` (in any case,
+    /// as the loaders compare it).
     public static func declares(method: String, directory: String) -> Bool {
-        (try? ModelConfigText.object(directory: directory))?["quantization_config"]?["quant_method"]?.string == method
+        (try? ModelConfigText.object(directory: directory))?["quantization_config"]?["quant_method"]?.string?.lowercased() == method
     }
 
     /// The quantized modules of `checkpoint` (one per `.qweight`) with the `[out, in]` that `validate` finds for

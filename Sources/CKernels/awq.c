@@ -2,6 +2,10 @@
 
 #include <math.h>
 
+// Every product and sum rounds on its own, on every architecture (no fused multiply-add contraction), so the
+// clip search chooses the same bounds on x86-64 and arm64.
+#pragma STDC FP_CONTRACT OFF
+
 // AutoAWQ's grid for one group of n values.
 static void awq_fit(const float *x, int64_t n, float *scale, float *zero) {
     float lo = x[0], hi = x[0];
@@ -29,7 +33,7 @@ static inline float awq_code(float x, float s, float z) {
     float v = x / s;
     v = v < -64.0f ? -64.0f : (v > 64.0f ? 64.0f : v);
     const float q = awq_round(v) + z;
-    return q < 0 ? 0 : (q > 15 ? 15 : q);
+    return !(q > 0) ? 0 : (q > 15 ? 15 : q);  // NaN (never from finite weights) maps to 0, not to undefined behaviour
 }
 
 void qg_awq_fake_quantize(const float *w, int64_t rows, int64_t cols, int64_t group, const float *column_scale,

@@ -88,7 +88,6 @@ struct InspectCommand: ParsableCommand {
         }
     }
 
-    /// `--dump-dequantized`: each tensor's f32 values as DIR/NAME.f32.
     /// The GPTQ or AWQ checkpoint in `directory`, or nil for another kind of directory.
     private static func packedCheckpoint(_ directory: String) throws -> (any PackedLinearCheckpoint)? {
         if GPTQCheckpoint.isGPTQ(directory: directory) { return try GPTQCheckpoint(directory: directory) }
@@ -96,6 +95,7 @@ struct InspectCommand: ParsableCommand {
         return nil
     }
 
+    /// `--dump-dequantized`: each tensor's f32 values as DIR/NAME.f32.
     private func dump(_ names: [String], values: (String) throws -> [Float]) throws {
         guard let dumpDirectory else { return }
         try FileManager.default.createDirectory(atPath: dumpDirectory, withIntermediateDirectories: true)

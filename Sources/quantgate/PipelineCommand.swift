@@ -62,7 +62,7 @@ struct PipelineCommand: ParsableCommand {
 
     func validate() throws {
         guard evalText == nil || evalData == nil else { throw ValidationError("--eval-text and --eval-data exclude each other") }
-        _ = try resolvedTargets()
+        if try resolvedTargets().contains(where: { $0.artefact == .awq }) { _ = try awq.settings(grid) }
     }
 
     /// Each requested target with the artefact it gets: `--format` where the target runs it, else its default.

@@ -121,6 +121,8 @@ struct GateCommandsTests {
         #expect(unknown.status == 2 && unknown.stderr.contains("tpu9"))
         let unused = try CLI.run(["pipeline", model, "--targets", "h100", "--format", "gguf:Q8_0", "--out", out.path])
         #expect(unused.status == 2 && unused.stderr.contains("none of --targets"), "\(unused.stderr)")
+        let awqGroups = try CLI.run(["pipeline", model, "--targets", "cpu,l40s", "--group-size=-1", "--out", out.path])
+        #expect(awqGroups.status == 2 && awqGroups.stderr.contains("AWQ's GEMM layout"), "refused before any artefact: \(awqGroups.stderr)")
     }
 
     @Test("pipeline --targets h100,l40s --format fp8 writes one FP8 compressed-tensors directory that passes both gates")

@@ -23,7 +23,7 @@ struct AWQGoldenTests {
     static func shape(_ name: String) -> [Int] { file.tensor(named: name)!.shape }
     static func int32(_ name: String) -> [Int32] {
         let tensor = file.tensor(named: name)!
-        return file.withBytes(of: tensor) { bytes in (0..<(bytes.count / 4)).map { bytes.load(fromByteOffset: 4 * $0, as: Int32.self) } }
+        return file.withBytes(of: tensor) { bytes in (0..<(bytes.count / 4)).map { bytes.loadUnaligned(fromByteOffset: 4 * $0, as: Int32.self) } }
     }
 
     @Test("grid and packing: fake quantization, codes packed into qweight/qzeros, f16 scales and dequantization equal AutoAWQ's",

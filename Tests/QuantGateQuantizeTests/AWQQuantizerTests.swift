@@ -30,6 +30,7 @@ struct AWQQuantizerTests {
         var object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: tiny + "/config.json"))) as! [String: Any]
         object["num_key_value_heads"] = object["num_attention_heads"]
         object["attention_bias"] = true
+        object["mlp_bias"] = true
         let c = try LlamaConfiguration(json: try JSONSerialization.data(withJSONObject: object), file: "config.json")
         return try LlamaModel(configuration: c, source: RandomWeights(shapes: Dictionary(c.expectedTensors.map { ($0.name, $0.shape) }) { a, _ in a }))
     }
@@ -49,6 +50,7 @@ struct AWQQuantizerTests {
             group.apply((0..<group.point.width(c)).map { _ in Float(0.25 + Double(rng.next() % 1000) / 250) }, to: &scaled)
         }
         #expect(scaled.v != weights.v && scaled.vBias != weights.vBias && scaled.inputNorm != weights.inputNorm)
+        #expect(scaled.up != weights.up && scaled.upBias != weights.upBias && scaled.postAttentionNorm != weights.postAttentionNorm)
         var again = input
         model.runBlock(weights: scaled, hidden: &again)
         let worst = zip(hidden.values, again.values).map { abs($0 - $1) }.max()!
@@ -73,6 +75,23 @@ struct AWQQuantizerTests {
     static func windows(_ count: Int, length: Int, seed: UInt64) -> [[Int]] {
         var rng = SplitMix64(seed: seed)
         return (0..<count).map { _ in (0..<length).map { _ in Int(rng.next() % 4096) } }
+    }
+
+    @Test("the next block's inputs are the float model's outputs (AutoAWQ propagates full-precision activations)")
+    func fullPrecisionPropagation() throws {
+        let model = try LlamaModel(directory: ModelDirectory(path: Self.tiny))
+        let windows = Self.windows(2, length: 16, seed: 8)
+        let inputs = try windows.map { try model.embed($0) }
+        let quantizer = AWQBlockQuantizer(model: model, settings: AWQSettings(groupSize: 32))
+        let statistics = BlockStatistics(layer: 0, inputs: [], output: ChannelStatistics(tokens: 0, meanAbs: [], maxAbs: [], meanSquare: []))
+        #expect(try quantizer.quantize(layer: 0, weights: model.blockWeights(0), statistics: statistics, inputs: inputs) == nil)
+        let outputs = try #require(quantizer.takeOutputs())
+        for (input, output) in zip(inputs, outputs) {
+            var expected = input
+            try model.runBlock(0, hidden: &expected)
+            #expect(output.values == expected.values)
+        }
+        #expect(quantizer.takeOutputs() == nil, "taken once")
     }
 
     @Test("AWQ's logits are closer to the float model's than round to nearest's on the same grid, on held-out windows")
@@ -133,6 +152,7 @@ struct AWQQuantizerTests {
                 }
             }
             #expect(try checkpoint.floats("model.layers.\(block.layer).input_layernorm.weight").values == block.inputNorm)
+            #expect(try checkpoint.floats("model.layers.\(block.layer).post_attention_layernorm.weight").values == block.postAttentionNorm)
         }
         for name in ["model.embed_tokens.weight", "model.norm.weight", "lm_head.weight"] {
             let (a, b) = (source.checkpoint.locate(name)!, checkpoint.checkpoint.locate(name)!)
@@ -156,6 +176,40 @@ struct AWQQuantizerTests {
             object[field == "bits" ? "w_bit" : field] = value
             #expect { try AWQQuantizationConfig(json: .object(object), file: "c") } throws: { error in
                 "\(error)".contains("quantization_config.\(field)")
+            }
+        }
+    }
+
+    @Test("the reader refuses a broken layout naming the tensor: wrong dtype or shape, orphans, a weight beside its qweight")
+    func readerRefusals() throws {
+        let directory = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let config = "{\"model_type\": \"llama\", \"quantization_config\": " + PythonJSON.render(AWQQuantizationConfig(groupSize: 32).json, indent: 0) + "}"
+        func tensor(_ name: String, _ dtype: DType, _ shape: [Int]) -> PendingTensor {
+            PendingTensor(name: name, dtype: dtype, shape: shape, data: [UInt8](repeating: 0, count: shape.reduce(1, *) * dtype.byteSize))
+        }
+        let m = "model.layers.0.mlp.down_proj"
+        let good = [tensor(m + ".qweight", .int32, [64, 2]), tensor(m + ".qzeros", .int32, [2, 2]), tensor(m + ".scales", .float16, [2, 16])]
+        let cases: [(String, [PendingTensor], String)] = [
+            ("good", good, ""),
+            ("dtype", [tensor(m + ".qweight", .float32, [64, 2])] + good.dropFirst(), m + ".qweight"),
+            ("zeros", [good[0], tensor(m + ".qzeros", .int32, [2, 4]), good[2]], m + ".qzeros"),
+            ("scales", [good[0], good[1], tensor(m + ".scales", .float16, [16, 2])], m + ".scales"),
+            ("group", [tensor(m + ".qweight", .int32, [48, 2]), tensor(m + ".qzeros", .int32, [1, 2]), tensor(m + ".scales", .float16, [1, 16])], m + ".qweight"),
+            ("orphan", good + [tensor("model.layers.1.mlp.up_proj.qzeros", .int32, [2, 2])], "model.layers.1.mlp.up_proj.qzeros"),
+            ("beside", good + [tensor(m + ".weight", .float16, [16, 64])], m + ".weight"),
+        ]
+        for (name, tensors, culprit) in cases {
+            let dir = directory.appendingPathComponent(name)
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            try config.write(to: dir.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
+            try SafetensorsWriter.write(tensors, to: dir.appendingPathComponent("model.safetensors").path)
+            #expect(AWQCheckpoint.isAWQ(directory: dir.path))
+            if culprit.isEmpty {
+                #expect(try AWQCheckpoint(directory: dir.path).shapes[m] == [16, 64])
+            } else {
+                #expect(throws: QuantizedCheckpointError.self, "\(name)") { try AWQCheckpoint(directory: dir.path) }
+                do { _ = try AWQCheckpoint(directory: dir.path) } catch { #expect("\(error)".contains(culprit), "\(name): \(error)") }
             }
         }
     }

@@ -1,7 +1,8 @@
 // AWQ group kernels (arXiv:2306.00978; AutoAWQ `AwqQuantizer.pseudo_quantize_tensor` and
 // `_compute_best_clip`), row-major f32.
 //
-// AutoAWQ's grid, per group of `group` consecutive columns of a row, in f32 as torch computes it:
+// AutoAWQ's grid, per group of `group` consecutive columns of a row, with AutoAWQ's f32 operations (its own runs
+// cast each Linear to the model dtype, usually f16, first):
 //   scale = max(max - min, 1e-5) / 15,  zero = clamp(-round_half_even(min / scale), 0, 15),
 //   q = clamp(round_half_even(w / scale) + zero, 0, 15),  fake-quantized w = (q - zero) * scale.
 // Unlike GPTQ's grid, the range is the group's own [min, max] (zero need not be inside it).

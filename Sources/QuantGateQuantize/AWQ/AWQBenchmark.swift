@@ -73,7 +73,7 @@ public enum AWQBenchmark {
                 let w = fp[keyPath: linear.weight]
                 let rows = w.count / columns
                 let clip: Double? = AWQScalingGroup.clips(linear.stem) ? BenchmarkTiming.best(repeats) {
-                    _ = AWQGrid.clipBounds(w, rows: rows, columns: columns, groupSize: g, sample: sample, steps: settings.clipSteps, grid: settings.grid)
+                    _ = AWQGrid.clipBounds(w, rows: rows, columns: columns, groupSize: g, sample: sample, steps: settings.clipSteps, grid: settings.clipGrid)
                 } : nil
                 let rtn = BenchmarkTiming.best(repeats) { _ = AWQGrid.quantize(w, rows: rows, columns: columns, groupSize: g) }
                 linears.append(LinearRow(module: "model.layers.\(layer).\(linear.stem)", shape: [rows, columns], clipSeconds: clip, roundToNearestSeconds: rtn))

@@ -89,8 +89,8 @@ public final class AWQBlockQuantizer: BlockQuantizer {
                 }
                 scales = choice.scales
                 report.ratio = choice.ratio
-                report.loss = choice.losses.min()
-                report.lossAtZero = choice.losses.first
+                report.loss = choice.loss
+                report.lossAtZero = choice.losses.first.flatMap { $0.isFinite ? $0 : nil }
                 report.minScale = choice.scales.min()
                 report.maxScale = choice.scales.max()
             }
@@ -109,26 +109,25 @@ public final class AWQBlockQuantizer: BlockQuantizer {
         for (group, scales) in zip(AWQScalingGroup.llama, choices) {
             if let scales { group.apply(scales, to: &block) }
         }
-        let (quantized, linears) = Self.quantizeLinears(layer: layer, block, configuration: c, samples: samples, settings: settings, progress: progress)
+        let linears = Self.quantizeLinears(layer: layer, block, configuration: c, samples: samples, settings: settings, progress: progress)
         blocks.append(AWQBlockResult(layer: layer, inputNorm: block.inputNorm, postAttentionNorm: block.postAttentionNorm,
                                      linears: linears, groups: reports))
-        return quantized
+        // The calibrator takes the full-precision outputs (takeOutputs), never a block with these weights.
+        return nil
     }
 
     /// Round to nearest on AWQ's grid, without calibration: block `layer` as AWQ with no scales and no clipping leaves it.
     public static func roundToNearest(layer: Int, weights: LlamaBlockWeights, configuration c: LlamaConfiguration, groupSize: Int) -> AWQBlockResult {
         let linears = quantizeLinears(layer: layer, weights, configuration: c, samples: [:], settings: .roundToNearest(groupSize: groupSize),
-                                      progress: nil).linears
+                                      progress: nil)
         let prefix = "model.layers.\(layer)."
         return AWQBlockResult(layer: layer, inputNorm: weights.inputNorm, postAttentionNorm: weights.postAttentionNorm, linears: linears,
                               groups: AWQScalingGroup.llama.map { AWQGroupReport(previous: prefix + $0.previous.name, linears: $0.linears.map { prefix + $0.stem }) })
     }
 
     /// Clips (where `samples` has the Linear's scaled inputs) and quantizes every Linear of the scaled `block`.
-    /// - Returns: the block with every Linear dequantized, and the Linears.
-    private static func quantizeLinears(layer: Int, _ scaled: LlamaBlockWeights, configuration c: LlamaConfiguration, samples: [String: Matrix],
-                                        settings: AWQSettings, progress: ((String) -> Void)?) -> (block: LlamaBlockWeights, linears: [AWQLinearResult]) {
-        var block = scaled
+    private static func quantizeLinears(layer: Int, _ block: LlamaBlockWeights, configuration c: LlamaConfiguration, samples: [String: Matrix],
+                                        settings: AWQSettings, progress: ((String) -> Void)?) -> [AWQLinearResult] {
         let g = settings.groupSize
         var linears: [AWQLinearResult] = []
         for group in AWQScalingGroup.llama {
@@ -140,17 +139,16 @@ public final class AWQBlockQuantizer: BlockQuantizer {
                 var clipRatio: Double?
                 if let sample = samples[linear.stem] {
                     let bounds = AWQGrid.clipBounds(w, rows: rows, columns: columns, groupSize: g, sample: sample,
-                                                    steps: settings.clipSteps, grid: settings.grid)
+                                                    steps: settings.clipSteps, grid: settings.clipGrid)
                     clipRatio = meanRatio(bounds, of: w, columns: columns, groupSize: g)
                     AWQGrid.clip(&w, columns: columns, groupSize: g, bounds: bounds)
                 }
                 let quantized = AWQGrid.quantize(w, rows: rows, columns: columns, groupSize: g)
-                block[keyPath: linear.weight] = quantized.dequantized()
                 linears.append(AWQLinearResult(module: module, linear: quantized, bias: block[keyPath: linear.bias], clipRatio: clipRatio))
                 progress?(module)
             }
         }
-        return (block, linears)
+        return linears
     }
 
     /// Every `tokens / count`-th row of the windows taken as one sequence (AutoAWQ's `input_feat[:, ::step]`),

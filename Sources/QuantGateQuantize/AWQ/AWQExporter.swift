@@ -86,8 +86,8 @@ public enum AWQExporter {
             }
             guard let result = results[module] else { throw AWQError.missingResult(module: module) }
             if suffix == "bias" {
-                pending.append(PendingTensor(name: tensor.name, dtype: .float16, shape: tensor.shape,
-                                             data: Float32Conversion.encode(result.bias ?? [], as: .float16)))
+                guard let bias = result.bias else { throw AWQError.missingResult(module: tensor.name) }
+                pending.append(PendingTensor(name: tensor.name, dtype: .float16, shape: tensor.shape, data: Float32Conversion.encode(bias, as: .float16)))
                 continue
             }
             let linear = result.linear

@@ -7,6 +7,8 @@ public struct AWQScaleChoice: Sendable, Equatable {
     public let scales: [Float]
     /// The chosen α.
     public let ratio: Double
+    /// Its module-output MSE.
+    public let loss: Double
     /// The module-output MSE of every candidate, in α order (the chosen one is the first minimum).
     public let losses: [Double]
 }
@@ -99,6 +101,6 @@ public enum AWQScaleSearch {
             if loss < (best?.loss ?? .infinity) { best = (loss, k, s) }
         }
         guard let best else { throw AWQError.noFiniteLoss(module: module) }
-        return AWQScaleChoice(scales: best.scales, ratio: Double(best.index) / Double(settings.grid), losses: losses)
+        return AWQScaleChoice(scales: best.scales, ratio: Double(best.index) / Double(settings.grid), loss: best.loss, losses: losses)
     }
 }

@@ -65,17 +65,16 @@ struct AWQScalingGroup {
         case .norm(_, let norm):
             w[keyPath: norm] = zip(w[keyPath: norm], s).map { $0 / $1 }
         case .linear(_, let weight, let bias):
-            // The last s.count output rows of the previous Linear (all of them in a Llama block).
+            // Every output row of the previous Linear feeds one scaled input (v_proj → o_proj when the shapes
+            // match, up_proj → down_proj), so row r is divided by s[r].
             var values = w[keyPath: weight]
-            let columns = values.count / s.count, first = values.count - s.count * columns
+            let columns = values.count / s.count
+            precondition(columns * s.count == values.count, "the previous Linear has one output row per scaled input")
             for r in s.indices {
-                for i in (first + r * columns)..<(first + (r + 1) * columns) { values[i] = values[i] / s[r] }
+                for i in (r * columns)..<((r + 1) * columns) { values[i] = values[i] / s[r] }
             }
             w[keyPath: weight] = values
-            if let b = w[keyPath: bias] {
-                let offset = b.count - s.count
-                w[keyPath: bias] = b.indices.map { $0 < offset ? b[$0] : b[$0] / s[$0 - offset] }
-            }
+            if let b = w[keyPath: bias] { w[keyPath: bias] = zip(b, s).map { $0 / $1 } }
         }
         for linear in linears {
             var values = w[keyPath: linear.weight]

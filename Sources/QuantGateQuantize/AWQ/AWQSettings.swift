@@ -10,16 +10,19 @@ public struct AWQSettings: Sendable, Equatable {
     public var duoScaling: Bool
     /// Search a clamp bound per (output row, group) for every Linear but q and k.
     public var clip: Bool
-    /// Clamp bounds `max|w| · (1 − i / grid)` for `i = 0 ..< clipSteps` (`max_shrink` 0.5 × 20: 1.00 down to 0.55).
-    public var clipSteps: Int
+    /// Clamp bounds `max|w| · (1 − i / clipGrid)` for `i = 0 ..< clipSteps` (AutoAWQ's `n_grid` 20 and
+    /// `max_shrink` 0.5 × 20: 1.00 down to 0.55).
+    public var clipGrid: Int, clipSteps: Int
     /// About this many calibration tokens (every `tokens / clipTokens`-th) measure each clip candidate
     /// (AutoAWQ's `n_sample_token`).
     public var clipTokens: Int
 
+    /// - Precondition: `groupSize`, `grid`, `clipGrid`, `clipSteps` and `clipTokens` positive.
     public init(groupSize: Int = 128, searchScales: Bool = true, grid: Int = 20, duoScaling: Bool = true, clip: Bool = true,
-                clipSteps: Int = 10, clipTokens: Int = 512) {
+                clipGrid: Int = 20, clipSteps: Int = 10, clipTokens: Int = 512) {
+        precondition(groupSize > 0 && grid > 0 && clipGrid > 0 && clipSteps > 0 && clipTokens > 0, "AWQ settings must be positive")
         (self.groupSize, self.searchScales, self.grid, self.duoScaling) = (groupSize, searchScales, grid, duoScaling)
-        (self.clip, self.clipSteps, self.clipTokens) = (clip, clipSteps, clipTokens)
+        (self.clip, self.clipGrid, self.clipSteps, self.clipTokens) = (clip, clipGrid, clipSteps, clipTokens)
     }
 
     /// Round to nearest on AWQ's grid: no scales, no clipping (the baseline AWQ must beat).
@@ -34,7 +37,7 @@ public enum AWQError: Error, CustomStringConvertible, Equatable, Sendable {
     case shapeNotPackable(module: String, shape: [Int], groupSize: Int)
     /// A scale search produced no finite loss (NaN or infinite outputs for every candidate).
     case noFiniteLoss(module: String)
-    /// The exporter was given no result for a planned module.
+    /// The exporter was given no result for a planned module, or no bias for a quantized Linear's stored bias.
     case missingResult(module: String)
 
     public var description: String {

@@ -16,6 +16,11 @@ struct BlockBenchOptions: ParsableArguments {
     @Flag(help: "Print JSON instead of tables.")
     var json = false
 
+    func validate() throws {
+        guard layer >= 0 else { throw ValidationError("--layer \(layer): expected a block index from 0") }
+        guard tokens >= 1 && tokens <= 1 << 16 else { throw ValidationError("--tokens must be in 1...65536") }
+    }
+
     /// The model, with `--layer` checked against it.
     func network() throws -> LlamaModel {
         let network = try LlamaModel(directory: ModelDirectory(path: model))
