@@ -76,6 +76,9 @@ import re
 import sys
 import types
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from gptq_reference import compare  # noqa: E402  (stdlib-only module: {name: (max |a-b|, differing)})
+
 VIAS = ("autoawq", "gptqmodel", "gptqmodel-file")
 _SUFFIXES = ("qweight", "qzeros", "scales")
 _STUB_PACKAGES = ("awq", "awq.utils", "awq.modules", "awq.modules.linear", "awq.quantize")
@@ -444,15 +447,6 @@ def reference_versions(autoawq_dir=None) -> dict:
         except md.PackageNotFoundError:
             v[pkg] = None
     return v
-
-
-def compare(a: dict, b: dict) -> dict:
-    """{name: (max |a-b|, number of differing elements)} over the modules both hold."""
-    res = {}
-    for n in sorted(set(a) & set(b)):
-        d = (a[n] - b[n]).abs()
-        res[n] = (float(d.max()), int((d != 0).sum()))
-    return res
 
 
 def main(argv=None):

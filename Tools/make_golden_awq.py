@@ -63,6 +63,7 @@ SEED = 20261215
 AWQ_ORDER = [0, 2, 4, 6, 1, 3, 5, 7]  # FORMATS.md §2.2 (used by the independent numpy check only)
 
 sys.path.insert(0, str(HERE))
+from safetensors_header import canonical_metadata_order  # noqa: E402
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -248,19 +249,6 @@ def scale_case(q, weights, inp, copy_state=True):
 
 
 # --------------------------------------------------------------------------------------------------------------
-
-
-def canonical_metadata_order(path):
-    """Rewrite the header with __metadata__ keys sorted (safetensors writes them from a hash map), so that
-    re-running gives identical bytes. Tensor entries and data are unchanged."""
-    raw = pathlib.Path(path).read_bytes()
-    n = struct.unpack("<Q", raw[:8])[0]
-    header = json.loads(raw[8:8 + n])
-    meta = header.pop("__metadata__")
-    new = {"__metadata__": dict(sorted(meta.items())), **header}
-    text = json.dumps(new, separators=(",", ":")).encode()
-    text += b" " * (-len(text) % 8)
-    pathlib.Path(path).write_bytes(struct.pack("<Q", len(text)) + text + raw[8 + n:])
 
 
 def numpy_check(path) -> list[str]:

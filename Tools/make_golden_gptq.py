@@ -55,6 +55,7 @@ SEED = 20261201
 
 sys.path.insert(0, str(HERE))
 import gptq_reference as ref  # noqa: E402
+from safetensors_header import canonical_metadata_order  # noqa: E402
 
 ref._quiet_env(compile=False)
 
@@ -148,21 +149,6 @@ def make_case(c, gen):
     true_zeros = zeros.T.contiguous().to(torch.int32)  # [n_groups, out]
     qcfg_dict = json.loads(json.dumps(qcfg.to_dict(), default=str))
     return tensors, codes, true_zeros, qcfg_dict, label
-
-
-def canonical_metadata_order(path):
-    """safetensors writes __metadata__ from a hash map (random order per run); rewrite the header with the
-    metadata keys sorted so that re-running gives identical bytes. Tensor entries and data are unchanged."""
-    import struct
-
-    raw = pathlib.Path(path).read_bytes()
-    n = struct.unpack("<Q", raw[:8])[0]
-    header = json.loads(raw[8:8 + n])
-    meta = header.pop("__metadata__")
-    new = {"__metadata__": dict(sorted(meta.items())), **header}
-    text = json.dumps(new, separators=(",", ":")).encode()
-    text += b" " * (-len(text) % 8)
-    pathlib.Path(path).write_bytes(struct.pack("<Q", len(text)) + text + raw[8 + n:])
 
 
 def word_hex(t):

@@ -71,7 +71,8 @@ public final class AWQBlockQuantizer: BlockQuantizer {
         var runs = inputs.map(BlockRun.init)
         var choices: [[Float]?] = []
         var reports: [AWQGroupReport] = []
-        var samples: [String: Matrix] = [:]
+        // Per clipped Linear, its group's XᵀX over the clip sample of its scaled input (shared by gate and up).
+        var clipGrams: [String: [Float]] = [:]
         for group in AWQScalingGroup.llama {
             for w in runs.indices { model.advance(&runs[w], weights: fp) }
             let xs = runs.map { $0.input! }
@@ -95,8 +96,9 @@ public final class AWQBlockQuantizer: BlockQuantizer {
                 report.maxScale = choice.scales.max()
             }
             if settings.clip {
-                let sample = Self.clipSample(xs, dividedBy: scales, tokens: settings.clipTokens)
-                for linear in group.linears where AWQScalingGroup.clips(linear.stem) { samples[linear.stem] = sample }
+                let grams = AWQGrid.groupGrams(sample: Self.clipSample(xs, dividedBy: scales, tokens: settings.clipTokens),
+                                               groupSize: settings.groupSize)
+                for linear in group.linears where AWQScalingGroup.clips(linear.stem) { clipGrams[linear.stem] = grams }
             }
             choices.append(scales)
             reports.append(report)
@@ -109,7 +111,7 @@ public final class AWQBlockQuantizer: BlockQuantizer {
         for (group, scales) in zip(AWQScalingGroup.llama, choices) {
             if let scales { group.apply(scales, to: &block) }
         }
-        let linears = Self.quantizeLinears(layer: layer, block, configuration: c, samples: samples, settings: settings, progress: progress)
+        let linears = Self.quantizeLinears(layer: layer, block, configuration: c, clipGrams: clipGrams, settings: settings, progress: progress)
         blocks.append(AWQBlockResult(layer: layer, inputNorm: block.inputNorm, postAttentionNorm: block.postAttentionNorm,
                                      linears: linears, groups: reports))
         // The calibrator takes the full-precision outputs (takeOutputs), never a block with these weights.
@@ -118,15 +120,15 @@ public final class AWQBlockQuantizer: BlockQuantizer {
 
     /// Round to nearest on AWQ's grid, without calibration: block `layer` as AWQ with no scales and no clipping leaves it.
     public static func roundToNearest(layer: Int, weights: LlamaBlockWeights, configuration c: LlamaConfiguration, groupSize: Int) -> AWQBlockResult {
-        let linears = quantizeLinears(layer: layer, weights, configuration: c, samples: [:], settings: .roundToNearest(groupSize: groupSize),
+        let linears = quantizeLinears(layer: layer, weights, configuration: c, clipGrams: [:], settings: .roundToNearest(groupSize: groupSize),
                                       progress: nil)
         let prefix = "model.layers.\(layer)."
         return AWQBlockResult(layer: layer, inputNorm: weights.inputNorm, postAttentionNorm: weights.postAttentionNorm, linears: linears,
                               groups: AWQScalingGroup.llama.map { AWQGroupReport(previous: prefix + $0.previous.name, linears: $0.linears.map { prefix + $0.stem }) })
     }
 
-    /// Clips (where `samples` has the Linear's scaled inputs) and quantizes every Linear of the scaled `block`.
-    private static func quantizeLinears(layer: Int, _ block: LlamaBlockWeights, configuration c: LlamaConfiguration, samples: [String: Matrix],
+    /// Clips (where `clipGrams` has the Gram matrices of the Linear's scaled inputs) and quantizes every Linear of the scaled `block`.
+    private static func quantizeLinears(layer: Int, _ block: LlamaBlockWeights, configuration c: LlamaConfiguration, clipGrams: [String: [Float]],
                                         settings: AWQSettings, progress: ((String) -> Void)?) -> [AWQLinearResult] {
         let g = settings.groupSize
         var linears: [AWQLinearResult] = []
@@ -137,8 +139,8 @@ public final class AWQBlockQuantizer: BlockQuantizer {
                 var w = block[keyPath: linear.weight]
                 let rows = w.count / columns
                 var clipRatio: Double?
-                if let sample = samples[linear.stem] {
-                    let bounds = AWQGrid.clipBounds(w, rows: rows, columns: columns, groupSize: g, sample: sample,
+                if let grams = clipGrams[linear.stem] {
+                    let bounds = AWQGrid.clipBounds(w, rows: rows, columns: columns, groupSize: g, grams: grams,
                                                     steps: settings.clipSteps, grid: settings.clipGrid)
                     clipRatio = meanRatio(bounds, of: w, columns: columns, groupSize: g)
                     AWQGrid.clip(&w, columns: columns, groupSize: g, bounds: bounds)

@@ -67,11 +67,11 @@ public enum AWQGrid {
                                     groupIndex: (0..<columns).map { Int32($0 / groupSize) })
     }
 
-    /// AWQ's clip search: per (row, group) the clamp bound whose fake-quantized group best preserves the
-    /// group's partial outputs on `sample` (`[tokens, columns]`, the Linear's inputs as scaled), `[rows, groups]`.
-    public static func clipBounds(_ w: [Float], rows: Int, columns: Int, groupSize g: Int, sample: Matrix, steps: Int, grid: Int) -> [Float] {
-        let groups = columns / g
-        // Each group's XᵀX / tokens: the mean squared partial output of a weight difference d is dᵀ G d.
+    /// Each group's `XᵀX / tokens` over `sample` (`[tokens, columns]`, a Linear's inputs as scaled),
+    /// `[columns / g][g, g]`: the mean squared partial output of a weight difference d is dᵀ G d. Linears
+    /// reading the same input (gate and up) share one.
+    public static func groupGrams(sample: Matrix, groupSize g: Int) -> [Float] {
+        let (columns, groups) = (sample.columns, sample.columns / g)
         var gram = [Float](repeating: 0, count: groups * g * g)
         sample.values.withUnsafeBufferPointer { x in
             gram.withUnsafeMutableBufferPointer { out in
@@ -83,6 +83,18 @@ public enum AWQGrid {
                 }
             }
         }
+        return gram
+    }
+
+    /// AWQ's clip search: per (row, group) the clamp bound whose fake-quantized group best preserves the
+    /// group's partial outputs on `sample` (`[tokens, columns]`, the Linear's inputs as scaled), `[rows, groups]`.
+    public static func clipBounds(_ w: [Float], rows: Int, columns: Int, groupSize g: Int, sample: Matrix, steps: Int, grid: Int) -> [Float] {
+        clipBounds(w, rows: rows, columns: columns, groupSize: g, grams: groupGrams(sample: sample, groupSize: g), steps: steps, grid: grid)
+    }
+
+    /// ``clipBounds(_:rows:columns:groupSize:sample:steps:grid:)`` from the sample's ``groupGrams(sample:groupSize:)``.
+    public static func clipBounds(_ w: [Float], rows: Int, columns: Int, groupSize g: Int, grams gram: [Float], steps: Int, grid: Int) -> [Float] {
+        let groups = columns / g
         var best = [Float](repeating: 0, count: rows * groups)
         w.withUnsafeBufferPointer { source in
             gram.withUnsafeBufferPointer { grams in
