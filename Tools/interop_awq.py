@@ -63,7 +63,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from awq_reference import reference_dequantize  # noqa: E402
 from interop_fp8 import load, quantgate_perplexity, transformers_perplexity  # noqa: E402  (shared helpers)
-from interop_gptq import check_transformers_load, dequantizing_config, sh, timed  # noqa: E402
+from interop_gptq import calibration_windows, check_transformers_load, dequantizing_config, sh, timed  # noqa: E402
 
 GROUP_SIZE = 128
 AWQ_TENSORS = (".qweight", ".qzeros", ".scales")
@@ -370,7 +370,6 @@ def main():
     if args.run_llmcompressor:
         return run_llmcompressor(args.run_llmcompressor, args.model, args.windows, args.out, args.timing)
 
-    import h5py
     work = args.work or tempfile.mkdtemp(prefix="quantgate-awq-")
     os.makedirs(work, exist_ok=True)
     calibration = os.path.join(work, "calibration.h5")
@@ -378,13 +377,8 @@ def main():
     if not args.skip_ours:
         mine["AWQ"] = ours(args, work, "ours-awq", [])
         mine["RTN"] = ours(args, work, "ours-rtn", ["--rtn"])
-    if not os.path.exists(calibration):
-        # The same windows, from the plain calibration cache (the Hessians are not needed here).
-        sh([args.quantgate, "calibrate", args.model, "--data", args.calib_data, "--samples", "64", "--seq-len", "512",
-            "--no-hessian", "--out", calibration, "--quiet"], stdout=subprocess.DEVNULL)
-    windows_file = os.path.join(work, "windows.json")
-    with h5py.File(calibration, "r") as f:
-        json.dump(f["tokens"][()].astype(int).tolist(), open(windows_file, "w"))
+    # The same windows, from the plain calibration cache (the Hessians are not needed here).
+    windows_file = calibration_windows(args, calibration, hessian=False)
     theirs, their_oneshot, their_total = reference(args, work, "lc-awq", windows_file)
     autoawq = reference(args, work, "autoawq", windows_file, "autoawq") if args.autoawq_reference else None
 

@@ -81,6 +81,19 @@ def ours(args, work, name, extra):
     return out, seconds
 
 
+def calibration_windows(args, calibration, hessian=True):
+    """The 64 x 512 calibration windows as a JSON file beside `calibration`, read from our plain calibration cache
+    (which `quantgate calibrate` writes when it is absent; `hessian` keeps the base model's XᵀX for the proxy)."""
+    import h5py
+    if not os.path.exists(calibration):
+        sh([args.quantgate, "calibrate", args.model, "--data", args.calib_data, "--samples", "64", "--seq-len", "512",
+            "--out", calibration, "--quiet"] + ([] if hessian else ["--no-hessian"]), stdout=subprocess.DEVNULL)
+    windows_file = os.path.join(os.path.dirname(calibration), "windows.json")
+    with h5py.File(calibration, "r") as f:
+        json.dump(f["tokens"][()].astype(int).tolist(), open(windows_file, "w"))
+    return windows_file
+
+
 def reference(args, work, name, windows_file):
     """llm-compressor in a child process (it keeps a global session): checkpoint, oneshot seconds, end to end."""
     out = os.path.join(work, name)
@@ -279,7 +292,6 @@ def main():
     if args.run_llmcompressor:
         return run_llmcompressor(args.run_llmcompressor, args.model, args.windows, args.out, args.timing)
 
-    import h5py
     work = args.work or tempfile.mkdtemp(prefix="quantgate-gptq-")
     os.makedirs(work, exist_ok=True)
     calibration = os.path.join(work, "calibration.h5")
@@ -289,13 +301,8 @@ def main():
         # llm-compressor's oneshot includes its own.
         mine["GPTQ"] = ours(args, work, "ours-gptq", [])
         mine["RTN"] = ours(args, work, "ours-rtn", ["--rtn"])
-    if not os.path.exists(calibration):
-        # The same windows (and the base model's Hessians, for the proxy), from the plain calibration cache.
-        sh([args.quantgate, "calibrate", args.model, "--data", args.calib_data, "--samples", "64", "--seq-len", "512",
-            "--out", calibration, "--quiet"], stdout=subprocess.DEVNULL)
-    windows_file = os.path.join(work, "windows.json")
-    with h5py.File(calibration, "r") as f:
-        json.dump(f["tokens"][()].astype(int).tolist(), open(windows_file, "w"))
+    # The same windows (and the base model's Hessians, for the proxy), from the plain calibration cache.
+    windows_file = calibration_windows(args, calibration)
     theirs, their_oneshot, their_total = reference(args, work, "lc-gptq", windows_file)
 
     import torch
