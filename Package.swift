@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "QuantGateTokenizer", targets: ["QuantGateTokenizer"]),
         .library(name: "QuantGateCalibration", targets: ["QuantGateCalibration"]),
         .library(name: "QuantGateReport", targets: ["QuantGateReport"]),
+        .library(name: "QuantGateOutput", targets: ["QuantGateOutput"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.0"),
@@ -30,14 +31,16 @@ let package = Package(
         .target(name: "CKernels"),
 
         // MARK: - Library modules, lowest first
+        // How every output is written: refuse what exists unless --force, a unique temporary sibling, flush, rename.
+        .target(name: "QuantGateOutput"),
         .target(name: "QuantGateTensors", dependencies: ["CBLAS", "CKernels"]),
-        .target(name: "QuantGateSafetensors", dependencies: ["QuantGateTensors"]),
+        .target(name: "QuantGateSafetensors", dependencies: ["QuantGateTensors", "QuantGateOutput"]),
         .target(name: "QuantGateTokenizer"),
         .target(name: "QuantGateModel", dependencies: ["QuantGateTensors", "QuantGateSafetensors", "CBLAS", "CKernels"]),
-        .target(name: "QuantGateHDF5", dependencies: ["CHDF5"]),
-        .target(name: "QuantGateEval", dependencies: ["QuantGateModel", "QuantGateTokenizer", "QuantGateTensors", "CKernels"]),
+        .target(name: "QuantGateHDF5", dependencies: ["CHDF5", "QuantGateOutput"]),
+        .target(name: "QuantGateEval", dependencies: ["QuantGateModel", "QuantGateOutput", "QuantGateTokenizer", "QuantGateTensors", "CKernels"]),
         .target(
-            name: "QuantGateFormats", dependencies: ["CKernels", "QuantGateSafetensors", "QuantGateTensors"],
+            name: "QuantGateFormats", dependencies: ["CKernels", "QuantGateOutput", "QuantGateSafetensors", "QuantGateTensors"],
             path: "Formats", exclude: ["README.md"]),
         .target(
             name: "QuantGateQuantize",
@@ -45,14 +48,14 @@ let package = Package(
         .target(
             name: "QuantGateCalibration",
             dependencies: [
-                "QuantGateEval", "QuantGateHDF5", "QuantGateModel", "QuantGateTokenizer", "QuantGateTensors", "CBLAS", "CHDF5",
+                "QuantGateEval", "QuantGateHDF5", "QuantGateModel", "QuantGateOutput", "QuantGateTokenizer", "QuantGateTensors", "CBLAS", "CHDF5",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),
         // Reports, gate policy and decisions, promotion manifests: data in, data out (no model code).
         .target(
             name: "QuantGateReport",
             dependencies: [
-                "QuantGateFormats", "QuantGateTensors",
+                "QuantGateFormats", "QuantGateOutput", "QuantGateTensors",
                 .product(name: "Crypto", package: "swift-crypto"), .product(name: "Yams", package: "Yams"),
             ]),
 
@@ -61,7 +64,7 @@ let package = Package(
             name: "QuantGateAssessment",
             dependencies: [
                 "QuantGateEval", "QuantGateReport", "QuantGateQuantize", "QuantGateCalibration", "QuantGateFormats",
-                "QuantGateHDF5", "QuantGateModel", "QuantGateTokenizer", "QuantGateTensors",
+                "QuantGateHDF5", "QuantGateModel", "QuantGateOutput", "QuantGateTokenizer", "QuantGateTensors",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),
 
@@ -70,7 +73,7 @@ let package = Package(
             name: "quantgate",
             dependencies: [
                 "QuantGateAssessment", "QuantGateCalibration", "QuantGateEval", "QuantGateFormats", "QuantGateHDF5",
-                "QuantGateModel", "QuantGateQuantize", "QuantGateReport",
+                "QuantGateModel", "QuantGateOutput", "QuantGateQuantize", "QuantGateReport",
                 "QuantGateSafetensors", "QuantGateTensors", "QuantGateTokenizer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
@@ -80,6 +83,7 @@ let package = Package(
         .testTarget(
             name: "CKernelsTests", dependencies: ["CKernels", "QuantGateTensors", "QuantGateSafetensors", "QuantGateTestSupport"]),
         .testTarget(name: "SystemLibrariesTests", dependencies: ["CBLAS", "CHDF5"]),
+        .testTarget(name: "QuantGateOutputTests", dependencies: ["QuantGateOutput", "QuantGateTestSupport"]),
         .testTarget(name: "QuantGateTensorsTests", dependencies: ["QuantGateTensors", "QuantGateTestSupport"]),
         .testTarget(
             name: "QuantGateSafetensorsTests",
@@ -89,12 +93,12 @@ let package = Package(
         .testTarget(name: "QuantGateEvalTests", dependencies: ["QuantGateEval", "QuantGateTestSupport"]),
         .testTarget(
             name: "QuantGateQuantizeTests",
-            dependencies: ["QuantGateQuantize", "QuantGateCalibration", "QuantGateFormats", "QuantGateModel", "QuantGateTokenizer", "QuantGateTestSupport",
+            dependencies: ["QuantGateQuantize", "QuantGateCalibration", "QuantGateFormats", "QuantGateModel", "QuantGateOutput", "QuantGateTokenizer", "QuantGateTestSupport",
                            "QuantGateSafetensors", "QuantGateTensors", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "QuantGateFormatsTests", dependencies: ["QuantGateFormats", "QuantGateTestSupport", "CKernels"]),
         .testTarget(
             name: "QuantGateCalibrationTests",
-            dependencies: ["QuantGateCalibration", "QuantGateHDF5", "QuantGateModel", "QuantGateTokenizer", "QuantGateTestSupport", "CHDF5"]),
+            dependencies: ["QuantGateCalibration", "QuantGateHDF5", "QuantGateModel", "QuantGateOutput", "QuantGateTokenizer", "QuantGateTestSupport", "CHDF5"]),
         .testTarget(name: "QuantGateReportTests", dependencies: ["QuantGateReport", "QuantGateFormats", "QuantGateTestSupport"]),
         .testTarget(
             name: "QuantGateAssessmentTests",

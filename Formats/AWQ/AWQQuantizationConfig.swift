@@ -44,20 +44,22 @@ public struct AWQQuantizationConfig: Sendable, Equatable {
         func fail(_ field: String, _ reason: String) -> QuantizedCheckpointError { .invalidConfig(file: file, field: field, reason: reason) }
         guard json.object != nil else { throw fail("", "is \(json.kind), expected an object") }
         guard json["quant_method"]?.string?.lowercased() == "awq" else {
-            throw fail("quant_method", "is \(json["quant_method"]?.string.map { "\"\($0)\"" } ?? "absent"), expected \"awq\"")
+            throw fail("quant_method", "is \(QuantizedCheckpointError.shown(json["quant_method"])), expected \"awq\"")
         }
         guard let bits = (json["bits"] ?? json["w_bit"])?.int else { throw fail("bits", "is missing or not an integer") }
         guard bits == Self.bits else { throw fail("bits", "is \(bits); the GEMM layout is 4-bit only") }
         guard let group = (json["group_size"] ?? json["q_group_size"])?.int else { throw fail("group_size", "is missing or not an integer") }
         guard group > 0 else { throw fail("group_size", "is \(group); the GEMM layout needs groups of input columns") }
         if let entry = json["zero_point"] {
-            guard case .bool(true) = entry else { throw fail("zero_point", "is \(entry); the GEMM layout always has zero points") }
+            guard case .bool(true) = entry else {
+                throw fail("zero_point", "is \(QuantizedCheckpointError.shown(entry)), expected true (the GEMM layout always has zero points)")
+            }
         }
-        let declared = json["version"] ?? json["format"]
-        guard declared == nil || declared?.string != nil else { throw fail("version", "is \(declared!.kind), expected a string") }
-        let version = (declared?.string ?? "gemm").lowercased()
-        guard version == "gemm" else {
-            throw fail("version", "is \"\(version)\"; this reader handles the gemm layout (not gemv, exllama, marlin or ipex)")
+        let layoutKey = json["version"] != nil ? "version" : "format"
+        let declared = json[layoutKey]
+        guard declared == nil || declared?.string != nil else { throw fail(layoutKey, "is \(declared!.kind), expected a string") }
+        guard (declared?.string ?? "gemm").lowercased() == "gemm" else {
+            throw fail(layoutKey, "is \(QuantizedCheckpointError.shown(declared)); this reader handles the gemm layout (not gemv, exllama, marlin or ipex)")
         }
         var skipped: [String]?
         switch json["modules_to_not_convert"] {

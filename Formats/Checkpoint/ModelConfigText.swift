@@ -1,4 +1,5 @@
 import Foundation
+import QuantGateOutput
 import QuantGateTensors
 
 /// `config.json` of a quantized artefact: the source model's file, byte for byte, with a
@@ -8,12 +9,11 @@ public enum ModelConfigText {
     /// - Throws: ``QuantizedCheckpointError/unreadableConfig(file:reason:)`` when the source is not a JSON
     ///   object, or already declares a quantization (quantizing a quantized model is refused).
     public static func adding(quantizationConfig: JSONValue, toConfigOf directory: String) throws -> String {
-        let path = URL(fileURLWithPath: directory).appendingPathComponent("config.json").path
-        let object = try object(directory: directory)
+        let (path, data, object) = try read(directory: directory)
         guard object.object?["quantization_config"] == nil else {
             throw QuantizedCheckpointError.unreadableConfig(file: path, reason: "already has a quantization_config (even null): quantize an unquantized checkpoint without one")
         }
-        let text = String(decoding: FileManager.default.contents(atPath: path) ?? Data(), as: UTF8.self)
+        let text = String(decoding: data, as: UTF8.self)
         guard let close = text.lastIndex(of: "}") else { throw QuantizedCheckpointError.unreadableConfig(file: path, reason: "is not a JSON object") }
         var body = String(text[..<close])
         while let last = body.last, last.isWhitespace { body.removeLast() }
@@ -24,18 +24,21 @@ public enum ModelConfigText {
     /// `directory`'s `config.json` parsed.
     /// - Throws: ``QuantizedCheckpointError/unreadableConfig(file:reason:)`` when missing, not JSON or not an object.
     public static func object(directory: String) throws -> JSONValue {
+        try read(directory: directory).object
+    }
+
+    /// `directory`'s `config.json`: its path, bytes and parsed object.
+    private static func read(directory: String) throws(QuantizedCheckpointError) -> (path: String, data: Data, object: JSONValue) {
         let path = URL(fileURLWithPath: directory).appendingPathComponent("config.json").path
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw QuantizedCheckpointError.unreadableConfig(file: path, reason: "cannot be read")
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw .unreadableConfig(file: path, reason: OutputError.plainReason(error))
         }
-        do {
-            let value = try JSONDecoder().decode(JSONValue.self, from: data)
-            guard value.object != nil else { throw QuantizedCheckpointError.unreadableConfig(file: path, reason: "is not a JSON object") }
-            return value
-        } catch let error as QuantizedCheckpointError {
-            throw error
-        } catch {
-            throw QuantizedCheckpointError.unreadableConfig(file: path, reason: "is not valid JSON (\(error))")
+        let value: JSONValue
+        do { value = try JSONDecoder().decode(JSONValue.self, from: data) } catch {
+            throw .unreadableConfig(file: path, reason: OutputError.plainReason(error))
         }
+        guard value.object != nil else { throw .unreadableConfig(file: path, reason: "is not a JSON object") }
+        return (path, data, value)
     }
 }

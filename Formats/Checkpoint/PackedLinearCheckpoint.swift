@@ -49,10 +49,14 @@ public enum PackedLinearLayout {
         return (quantization, path)
     }
 
-    /// Whether `directory`'s `config.json` declares `quantization_config.quant_method == method` (in any case,
-    /// as the loaders compare it).
+    /// Whether `directory`'s `config.json` declares `quantization_config.quant_method` `method` (in any case,
+    /// as the loaders compare it) or a variant of it (`awq_marlin`), which the format's reader then refuses
+    /// naming `quant_method`, rather than the directory passing for an unquantized model.
     public static func declares(method: String, directory: String) -> Bool {
-        (try? ModelConfigText.object(directory: directory))?["quantization_config"]?["quant_method"]?.string?.lowercased() == method
+        guard let declared = (try? ModelConfigText.object(directory: directory))?["quantization_config"]?["quant_method"]?.string?.lowercased() else {
+            return false
+        }
+        return declared == method || declared.hasPrefix(method + "_") || declared.hasPrefix(method + "-")
     }
 
     /// The quantized modules of `checkpoint` (one per `.qweight`) with the `[out, in]` that `validate` finds for

@@ -62,21 +62,25 @@ public struct FP8QuantizationConfig: Sendable, Equatable {
     public init(json: JSONValue, file: String) throws(QuantizedCheckpointError) {
         func fail(_ field: String, _ reason: String) -> QuantizedCheckpointError { .invalidConfig(file: file, field: field, reason: reason) }
         guard json["quant_method"]?.string == "compressed-tensors" else {
-            throw fail("quant_method", "is \(json["quant_method"].map { "\($0)" } ?? "absent"), expected compressed-tensors")
+            throw fail("quant_method", "is \(QuantizedCheckpointError.shown(json["quant_method"])), expected \"compressed-tensors\"")
         }
-        guard let format = json["format"]?.string, format == "float-quantized" else {
-            throw fail("format", "is \(json["format"]?.string ?? "absent"); this reader handles float-quantized (FP8 W8A8)")
+        guard json["format"]?.string == "float-quantized" else {
+            throw fail("format", "is \(QuantizedCheckpointError.shown(json["format"])); this reader handles \"float-quantized\" (FP8 W8A8)")
         }
-        guard let groups = json["config_groups"]?.object, groups.count == 1, let (name, group) = groups.first else {
-            throw fail("config_groups", "expected exactly one group")
+        guard let groups = json["config_groups"]?.object else {
+            throw fail("config_groups", "is \(QuantizedCheckpointError.shown(json["config_groups"])), expected an object with one group")
+        }
+        guard groups.count == 1, let (name, group) = groups.first else {
+            throw fail("config_groups", "holds \(groups.count) groups; this reader handles exactly one")
         }
         guard let targets = group["targets"]?.array?.compactMap(\.string), targets == ["Linear"] else {
-            throw fail("config_groups.\(name).targets", "expected [\"Linear\"]")
+            throw fail("config_groups.\(name).targets", "is \(QuantizedCheckpointError.shown(group["targets"])), expected [\"Linear\"]")
         }
         func float8(_ key: String) throws(QuantizedCheckpointError) -> (strategy: String, dynamic: Bool) {
             let field = "config_groups.\(name).\(key)"
             guard let args = group[key] else { throw fail(field, "is absent (weight-only FP8 is not supported)") }
-            guard args["type"]?.string == "float", args["num_bits"]?.int == 8 else { throw fail(field, "is not float 8-bit") }
+            guard args["type"]?.string == "float" else { throw fail("\(field).type", "is \(QuantizedCheckpointError.shown(args["type"])), expected \"float\" (FP8)") }
+            guard args["num_bits"]?.int == 8 else { throw fail("\(field).num_bits", "is \(QuantizedCheckpointError.shown(args["num_bits"])), expected 8") }
             guard args["symmetric"] == .bool(true) else { throw fail("\(field).symmetric", "must be true for FP8") }
             guard let strategy = args["strategy"]?.string else { throw fail("\(field).strategy", "is absent") }
             return (strategy, args["dynamic"] == .bool(true))

@@ -1,5 +1,6 @@
 import CKernels
 import Foundation
+import QuantGateOutput
 
 /// A GGUF file opened for reading: memory-mapped, its header validated, tensors read lazily.
 public final class GGUFFile: @unchecked Sendable {
@@ -14,7 +15,7 @@ public final class GGUFFile: @unchecked Sendable {
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
         } catch {
-            throw GGUFError.unreadable(file: path, reason: "cannot be read (\(error.localizedDescription))")
+            throw GGUFError.unreadable(file: path, reason: OutputError.plainReason(error))
         }
         header = try data.withUnsafeBytes { try GGUFHeader.parse($0, file: path) }
     }

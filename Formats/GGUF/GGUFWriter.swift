@@ -1,4 +1,5 @@
 import Foundation
+import QuantGateOutput
 
 /// A tensor to be written: its GGUF name, ggml-order shape, type, and a producer of its bytes,
 /// called once, in file order, when the writer reaches it (so only one tensor is in memory at a time).
@@ -21,12 +22,15 @@ public struct GGUFPendingTensor {
 
 /// Writes GGUF v3: header, metadata in the given order, tensor infos, then each tensor's bytes at
 /// an offset aligned to `general.alignment` (written into the metadata when not 32). The file is
-/// written to `PATH.partial` and renamed when complete.
+/// written through ``OutputDestination`` (a unique temporary sibling, renamed when complete).
 public enum GGUFWriter {
-    /// - Parameter progress: called after each tensor with (tensors done, total, name).
-    /// - Throws: what a producer throws, a producer returning the wrong byte count, or I/O errors.
+    /// - Parameters:
+    ///   - replace: replace an existing file at `path` (otherwise it is an error).
+    ///   - progress: called after each tensor with (tensors done, total, name).
+    /// - Throws: what a producer throws, a producer returning the wrong byte count, or ``OutputError`` (an
+    ///   existing output, an I/O failure); nothing is left behind.
     public static func write(to path: String, metadata: [(key: String, value: GGUFValue)], tensors: [GGUFPendingTensor],
-                             alignment: Int = GGUFHeader.defaultAlignment,
+                             alignment: Int = GGUFHeader.defaultAlignment, replace: Bool = false,
                              progress: ((Int, Int, String) -> Void)? = nil) throws {
         precondition(alignment > 0 && alignment & (alignment - 1) == 0)
         var metadata = metadata.filter { $0.key != "general.alignment" }
@@ -53,29 +57,25 @@ public enum GGUFWriter {
         }
         header.pad(to: alignment)
 
-        let partial = path + ".partial"
-        guard FileManager.default.createFile(atPath: partial, contents: nil) else {
-            throw GGUFError.unreadable(file: partial, reason: "cannot be created")
-        }
-        var completed = false
-        defer { if !completed { try? FileManager.default.removeItem(atPath: partial) } }
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: partial))
-        try handle.write(contentsOf: header.bytes)
-        for (index, tensor) in tensors.enumerated() {
-            let bytes = try tensor.produce()
-            guard bytes.count == tensor.byteCount else {
-                throw GGUFError.malformed(file: path, field: "tensor \(tensor.name)",
-                                          reason: "producer gave \(bytes.count) bytes, \(tensor.byteCount) expected")
+        try OutputDestination(path, kind: .file, replace: replace).write { temporary in
+            guard FileManager.default.createFile(atPath: temporary, contents: nil) else {
+                throw OutputError(path: path, reason: "cannot be created: \(OutputError.describe(errno: errno))")
             }
-            try handle.write(contentsOf: bytes)
-            let padding = (alignment - bytes.count % alignment) % alignment
-            if padding > 0 { try handle.write(contentsOf: [UInt8](repeating: 0, count: padding)) }
-            progress?(index + 1, tensors.count, tensor.name)
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: temporary))
+            defer { try? handle.close() }
+            try handle.write(contentsOf: header.bytes)
+            for (index, tensor) in tensors.enumerated() {
+                let bytes = try tensor.produce()
+                guard bytes.count == tensor.byteCount else {
+                    throw GGUFError.malformed(file: path, field: "tensor \(tensor.name)",
+                                              reason: "producer gave \(bytes.count) bytes, \(tensor.byteCount) expected")
+                }
+                try handle.write(contentsOf: bytes)
+                let padding = (alignment - bytes.count % alignment) % alignment
+                if padding > 0 { try handle.write(contentsOf: [UInt8](repeating: 0, count: padding)) }
+                progress?(index + 1, tensors.count, tensor.name)
+            }
         }
-        try handle.close()
-        if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
-        try FileManager.default.moveItem(atPath: partial, toPath: path)
-        completed = true
     }
 }
 

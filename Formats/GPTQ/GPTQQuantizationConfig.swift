@@ -58,14 +58,19 @@ public struct GPTQQuantizationConfig: Sendable, Equatable {
         ])
     }
 
-    /// Reads and validates a `quantization_config` object, accepting what the loaders accept: `format` or
-    /// `checkpoint_format` (default `gptq`), `sym` absent meaning true.
+    /// Reads and validates a `quantization_config` object, accepting what the loaders accept: `quant_method`
+    /// in either case, `format` or `checkpoint_format` (default `gptq`), `sym` absent meaning true. An AWQ
+    /// config (`zero_point`) under `quant_method: gptq` is refused naming `quant_method`.
     /// - Throws: ``QuantizedCheckpointError/invalidConfig(file:field:reason:)`` naming the field.
     public init(json: JSONValue, file: String) throws(QuantizedCheckpointError) {
         func fail(_ field: String, _ reason: String) -> QuantizedCheckpointError { .invalidConfig(file: file, field: field, reason: reason) }
         guard json.object != nil else { throw fail("", "is \(json.kind), expected an object") }
-        guard json["quant_method"]?.string == "gptq" else {
-            throw fail("quant_method", "is \(json["quant_method"]?.string.map { "\"\($0)\"" } ?? "absent"), expected \"gptq\"")
+        guard json["quant_method"]?.string?.lowercased() == "gptq" else {
+            throw fail("quant_method", "is \(QuantizedCheckpointError.shown(json["quant_method"])), expected \"gptq\"")
+        }
+        // AutoAWQ's key (GPTQ configs say `sym`): an AWQ config under the wrong method.
+        guard json["zero_point"] == nil else {
+            throw fail("quant_method", "is \(QuantizedCheckpointError.shown(json["quant_method"])), but the config holds AutoAWQ's zero_point; expected \"awq\" for an AWQ checkpoint")
         }
         guard let bits = (json["bits"] ?? json["w_bit"])?.int else { throw fail("bits", "is missing or not an integer") }
         guard [2, 4, 8].contains(bits) else { throw fail("bits", "is \(bits); this reader handles 2, 4 and 8") }
@@ -77,9 +82,10 @@ public struct GPTQQuantizationConfig: Sendable, Equatable {
             guard case .bool(let flag) = entry else { throw fail(key, "is \(entry.kind), expected a boolean") }
             return flag
         }
-        let formatName = (json["checkpoint_format"] ?? json["format"])?.string ?? "gptq"
-        guard let format = CheckpointFormat(rawValue: formatName) else {
-            throw fail("checkpoint_format", "is \"\(formatName)\"; this reader handles gptq and gptq_v2 (not marlin or other repacked layouts)")
+        let formatKey = json["checkpoint_format"] != nil ? "checkpoint_format" : "format"
+        let declared = json[formatKey]
+        guard let format = CheckpointFormat(rawValue: declared.map { $0.string ?? "" } ?? "gptq") else {
+            throw fail(formatKey, "is \(QuantizedCheckpointError.shown(declared)); this reader handles \"gptq\" and \"gptq_v2\" (not marlin or other repacked layouts)")
         }
         guard try !flag("lm_head", default: false) else { throw fail("lm_head", "is true; a quantized lm_head is not read") }
         var damp = 0.01

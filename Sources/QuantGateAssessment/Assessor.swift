@@ -14,11 +14,14 @@ public struct AssessmentPlan: Sendable {
     public var bootstrap: PairedBootstrap
     /// Where the baseline's distributions are cached between runs (nil: kept in memory only).
     public var baselineCachePath: String?
+    /// Replace a file at ``baselineCachePath`` that is not a QuantGate baseline file (`--force`).
+    public var replaceBaselineCache = false
     /// Full f16 rows while they fit this many bytes; the top 256 entries per token beyond.
     public var storageBudgetBytes: Int
 
     public init(textName: String, text: String, perplexity: PerplexityRun, suites: [(suite: TaskSuite, sha256: String)],
-                smoke: SmokeTest?, bootstrap: PairedBootstrap, baselineCachePath: String?, storageBudgetBytes: Int = 1 << 30) {
+                smoke: SmokeTest?, bootstrap: PairedBootstrap, baselineCachePath: String?, replaceBaselineCache: Bool = false,
+                storageBudgetBytes: Int = 1 << 30) {
         self.textName = textName
         self.text = text
         self.perplexity = perplexity
@@ -26,6 +29,7 @@ public struct AssessmentPlan: Sendable {
         self.smoke = smoke
         self.bootstrap = bootstrap
         self.baselineCachePath = baselineCachePath
+        self.replaceBaselineCache = replaceBaselineCache
         self.storageBudgetBytes = storageBudgetBytes
     }
 }
@@ -41,8 +45,10 @@ public struct CandidateRequest: Sendable {
     }
 }
 
-/// Scores candidates against a baseline on identical tokens: one baseline pass (or its cache), then
-/// per candidate the structural checks, the distribution metrics, the task suites and the smoke test.
+/// Scores candidates against a baseline on identical tokens. Before any forward pass: the baseline's
+/// weights are validated (a source checkpoint: ``ModelDirectory/validate(progress:)``) and every candidate
+/// is read, hashed and structurally checked. Then one baseline pass (or its cache), and per candidate the
+/// distribution metrics, the task suites and the smoke test.
 public struct Assessor {
     public var plan: AssessmentPlan
     /// Stage messages (one line each) for a progress display.
@@ -57,12 +63,18 @@ public struct Assessor {
         self.progress = progress
     }
 
-    /// Runs the whole assessment. Input errors about the baseline or the settings throw; a candidate
-    /// that cannot be read or run is reported with its `error` set (and fails any gate).
+    /// Runs the whole assessment. Input errors about the baseline or the settings throw, and so do
+    /// candidates that cannot be read (``AssessmentError/unreadableCandidates(_:)``), all before any
+    /// forward pass; a candidate that cannot be run is reported with its `error` set (and fails any gate).
     public func run(baselinePath: String, candidates: [CandidateRequest]) throws -> EvalReport {
         let baseline = try ModelArtefact(path: baselinePath)
+        log("baseline \(baseline.name): checking the weights")
+        try baseline.validateSource { done, total, _ in progress("check", done, total) }
         let windows = try plan.perplexity.plan(text: plan.text, name: plan.textName, tokenizer: baseline.tokenizer,
                                                configuration: baseline.configuration)
+        let checked = candidates.map { check($0, baseline: baseline) }
+        let unreadable = checked.compactMap(\.unreadable)
+        guard unreadable.isEmpty else { throw AssessmentError.unreadableCandidates(unreadable) }
         let tokensHash = BaselineCache.tokensHash(windows)
         let scored = windows.reduce(0) { $0 + $1.scoredCount }
         let storage = BaselineDistributions.Storage.choose(tokens: scored, vocabularySize: baseline.configuration.vocabSize,
@@ -73,6 +85,7 @@ public struct Assessor {
         let distributions = try baselineDistributions(model: baselineModel, modelHash: summary.contentHash, windows: windows,
                                                       tokensHash: tokensHash, storage: storage)
         let (perplexity, standardError) = Self.perplexity(distributions.targetLogProbs)
+        guard perplexity.isFinite else { throw AssessmentError.nonFinitePerplexity(path: baselinePath, value: perplexity) }
         var baselineTasks: [[TaskOutcome]] = []
         for (suite, _) in plan.suites {
             log("baseline: task suite \(suite.name) (\(suite.items.count) items)")
@@ -89,7 +102,7 @@ public struct Assessor {
         let context = CandidateContext(baseline: baseline, baselineModel: baselineModel, windows: windows,
                                        distributions: distributions, baselineTasks: baselineTasks,
                                        baselineSmoke: baselineSmoke, naturalNLL: naturalNLL)
-        let reports = candidates.map { assess($0, context) }
+        let reports = checked.map { measure($0, context) }
         let settings = EvalSettings(
             textName: plan.textName, tokensHash: tokensHash, protocolName: plan.perplexity.protocolKind.rawValue,
             context: plan.perplexity.context, stride: plan.perplexity.protocolKind == .hf ? (plan.perplexity.stride ?? plan.perplexity.context) : nil,
@@ -138,32 +151,49 @@ public struct Assessor {
             progress("baseline", index + 1, windows.count)
         }
         if let path = plan.baselineCachePath {
-            try BaselineCache.save(distributions, key: key, path: path)
+            try BaselineCache.save(distributions, key: key, path: path, replace: plan.replaceBaselineCache)
             log("baseline: distributions cached in \(path)")
         }
         return distributions
     }
 
-    private func assess(_ request: CandidateRequest, _ context: CandidateContext) -> CandidateReport {
+    /// A candidate read, hashed and structurally checked; or why it cannot be read.
+    struct CheckedCandidate {
+        let artefact: ModelArtefact?
+        var report: CandidateReport
+        /// The reader's message when the candidate cannot be read.
+        var unreadable: String? { artefact == nil ? report.error : nil }
+    }
+
+    /// Opens `request`, hashes its files and runs the structural checks: everything before a forward pass.
+    private func check(_ request: CandidateRequest, baseline: ModelArtefact) -> CheckedCandidate {
         let name = URL(fileURLWithPath: request.path).lastPathComponent
         let artefact: ModelArtefact
+        var report: CandidateReport
         do {
             artefact = try ModelArtefact(path: request.path)
-        } catch {
-            log("candidate \(name): \(error)")
-            return CandidateReport(name: name, format: "unknown", target: request.target, error: "\(error)")
-        }
-        var report = CandidateReport(name: artefact.name, format: artefact.format.rawValue, quantization: artefact.quantization,
+            report = CandidateReport(name: artefact.name, format: artefact.format.rawValue, quantization: artefact.quantization,
                                      target: request.target ?? artefact.recordedTarget,
                                      calibrationDataHash: artefact.calibrationDataHash)
-        do {
             log("candidate \(artefact.name): hashing files and structural checks")
             report.files = try artefact.files()
-            report.structural = StructuralChecks.run(candidate: artefact, baseline: context.baseline, probeText: plan.text)
-            if let shape = report.structural.first(where: { $0.name == "shape" }), !shape.passed {
-                report.error = "cannot be compared with the baseline: \(shape.detail)"
-                return report
-            }
+        } catch {
+            log("candidate \(name): \(error)")
+            return CheckedCandidate(artefact: nil, report: CandidateReport(name: name, format: "unknown", target: request.target,
+                                                                           error: "\(error)"))
+        }
+        report.structural = StructuralChecks.run(candidate: artefact, baseline: baseline, probeText: plan.text)
+        if let shape = report.structural.first(where: { $0.name == "shape" }), !shape.passed {
+            report.error = "cannot be compared with the baseline: \(shape.detail)"
+        }
+        return CheckedCandidate(artefact: artefact, report: report)
+    }
+
+    /// The metrics, task suites and smoke test of a checked candidate (none when it cannot be compared).
+    private func measure(_ candidate: CheckedCandidate, _ context: CandidateContext) -> CandidateReport {
+        var report = candidate.report
+        guard let artefact = candidate.artefact, report.error == nil else { return report }
+        do {
             let model = try artefact.model()
             log("candidate \(artefact.name): distribution metrics on \(context.windows.count) windows")
             let comparison = try DistributionComparison.run(candidate: model, windows: context.windows, baseline: context.distributions) {

@@ -3,6 +3,7 @@ import Foundation
 import QuantGateCalibration
 import QuantGateEval
 import QuantGateHDF5
+import QuantGateOutput
 import QuantGateTensors
 
 /// The baseline's recorded distributions in an HDF5 file, so later runs (another candidate, another
@@ -20,7 +21,8 @@ import QuantGateTensors
 /// The key hashes (each field length-prefixed or 8 bytes LE): the layout version, the baseline's
 /// content hash, the scored windows' hash (tokens and first scored position of every window), the
 /// protocol name, context and stride, and the storage. A file whose key differs is recomputed;
-/// one that cannot be read is reported and recomputed. Writes go to `FILE.partial`, then a rename.
+/// one that cannot be read is reported and recomputed; a file that is not a baseline file is replaced only
+/// with `--force`. Writes go through ``OutputDestination`` (a unique temporary, then a rename).
 public enum BaselineCache {
     static let format = "quantgate.baseline-distributions"
     static let formatVersion: Int64 = 1
@@ -80,34 +82,53 @@ public enum BaselineCache {
         }
     }
 
-    /// Writes `distributions` under `key` (atomically: `path.partial`, then a rename).
-    public static func save(_ distributions: BaselineDistributions, key: String, path: String) throws {
-        let partial = path + ".partial"
-        try? FileManager.default.removeItem(atPath: partial)
-        do {
-            let file = try HDF5File.create(partial)
-            try file.setAttribute("format", .string(format))
-            try file.setAttribute("format_version", .integer(formatVersion))
-            try file.setAttribute("key", .string(key))
-            try file.setAttribute("storage", .string(distributions.storage.label))
-            try file.setAttribute("vocabulary", .integer(Int64(distributions.vocabularySize)))
-            try file.setAttribute("tool_version", .string(QuantGateVersion.string))
-            let n = distributions.tokenCount
-            try file.write("/window_starts", int32s: distributions.windowStarts.map { Int32($0) }, shape: [distributions.windowStarts.count])
-            if n > 0 {
-                try file.write("/target_log_prob", floats: distributions.targetLogProbs, shape: [n])
-                try file.write("/argmax", int32s: distributions.argmax, shape: [n])
-                try file.write("/log_probs", uint16s: distributions.logProbs, shape: [n, distributions.width])
-                if distributions.storage != .full {
-                    try file.write("/indices", int32s: distributions.indices, shape: [n, distributions.width])
+    /// Throws unless a baseline file may be written at `path`: nothing there, a baseline file of QuantGate's
+    /// (replaced when it was made for other inputs), or — only with `replace` (`--force`) — another file;
+    /// never a directory.
+    public static func checkWritable(path: String, replace: Bool) throws {
+        try OutputDestination(path, kind: .file, replace: true).checkWritable()  // a directory, never
+        let exists = FileManager.default.fileExists(atPath: path)
+        if exists && !replace && !isBaselineFile(path) {
+            throw OutputError(path: path, reason: "exists and is not a QuantGate baseline file (pass --force to replace it)")
+        }
+        try OutputDestination(path, kind: .file, replace: exists).checkWritable()
+    }
+
+    /// Whether `path` is an HDF5 file with this layout's `format` attribute (whatever its inputs).
+    static func isBaselineFile(_ path: String) -> Bool {
+        guard let file = try? HDF5File.open(path) else { return false }
+        defer { file.close() }
+        guard case .string(format)? = try? file.attribute("format") else { return false }
+        return true
+    }
+
+    /// Writes `distributions` under `key` through ``OutputDestination`` (see ``checkWritable(path:replace:)``).
+    /// - Throws: ``OutputError`` naming `path` (never the temporary); nothing is left behind.
+    public static func save(_ distributions: BaselineDistributions, key: String, path: String, replace: Bool) throws {
+        try checkWritable(path: path, replace: replace)
+        try OutputDestination(path, kind: .file, replace: FileManager.default.fileExists(atPath: path)).write { temporary in
+            do {
+                let file = try HDF5File.create(temporary)
+                try file.setAttribute("format", .string(format))
+                try file.setAttribute("format_version", .integer(formatVersion))
+                try file.setAttribute("key", .string(key))
+                try file.setAttribute("storage", .string(distributions.storage.label))
+                try file.setAttribute("vocabulary", .integer(Int64(distributions.vocabularySize)))
+                try file.setAttribute("tool_version", .string(QuantGateVersion.string))
+                let n = distributions.tokenCount
+                try file.write("/window_starts", int32s: distributions.windowStarts.map { Int32($0) }, shape: [distributions.windowStarts.count])
+                if n > 0 {
+                    try file.write("/target_log_prob", floats: distributions.targetLogProbs, shape: [n])
+                    try file.write("/argmax", int32s: distributions.argmax, shape: [n])
+                    try file.write("/log_probs", uint16s: distributions.logProbs, shape: [n, distributions.width])
+                    if distributions.storage != .full {
+                        try file.write("/indices", int32s: distributions.indices, shape: [n, distributions.width])
+                    }
                 }
+                try file.closeChecked()
+            } catch let error as HDF5Error {
+                throw error.outputError(for: path)
             }
-            file.close()
-            if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
-            try FileManager.default.moveItem(atPath: partial, toPath: path)
-        } catch {
-            try? FileManager.default.removeItem(atPath: partial)
-            throw error
         }
     }
 

@@ -5,6 +5,7 @@ import QuantGateFormats
 import QuantGateModel
 import QuantGateQuantize
 import QuantGateReport
+import QuantGateSafetensors
 import QuantGateTokenizer
 
 /// A model read back from disk for evaluation, whatever its format: the original checkpoint
@@ -26,12 +27,16 @@ public struct ModelArtefact: Sendable {
     public let configuration: LlamaConfiguration
     public let weights: any WeightSource
     public let tokenizer: Tokenizer
+    /// The source checkpoint, for its own checks (nil for the quantized formats).
+    public let source: ModelDirectory?
     /// The GGUF file, for structural checks (nil for other formats).
     public let gguf: GGUFFile?
     /// The FP8 checkpoint, for structural checks (nil for other formats).
     public let fp8: FP8Checkpoint?
     /// The GPTQ or AWQ checkpoint, for structural checks (nil for other formats).
     public let packed: (any PackedLinearCheckpoint)?
+    /// The safetensors weights of a directory format (nil for GGUF).
+    public var safetensors: SafetensorsCheckpoint? { source?.checkpoint ?? fp8?.checkpoint ?? packed?.checkpoint }
     /// The GPTQ checkpoint (nil for other formats).
     public var gptq: GPTQCheckpoint? { packed as? GPTQCheckpoint }
     /// The AWQ checkpoint (nil for other formats).
@@ -52,6 +57,7 @@ public struct ModelArtefact: Sendable {
             configuration = model.configuration
             weights = model.weights
             tokenizer = model.tokenizer
+            source = nil
             gguf = nil
             fp8 = model.checkpoint
             packed = nil
@@ -61,6 +67,7 @@ public struct ModelArtefact: Sendable {
             configuration = model.configuration
             weights = model.weights
             tokenizer = model.tokenizer
+            source = nil
             gguf = nil
             fp8 = nil
             packed = model.checkpoint
@@ -70,6 +77,7 @@ public struct ModelArtefact: Sendable {
             configuration = directory.configuration
             weights = directory.checkpoint
             tokenizer = try Tokenizer(directory: path)
+            source = directory
             gguf = nil
             fp8 = nil
             packed = nil
@@ -79,6 +87,7 @@ public struct ModelArtefact: Sendable {
             configuration = model.configuration
             weights = model.weights
             tokenizer = model.tokenizer
+            source = nil
             gguf = model.file
             fp8 = nil
             packed = nil
@@ -133,12 +142,19 @@ public struct ModelArtefact: Sendable {
         return nil
     }
 
+    /// Refuses a source checkpoint that no command may use (``ModelDirectory/validate(progress:)``: tensors as
+    /// config.json describes them, in float dtypes, every value finite). The quantized formats are judged by
+    /// ``StructuralChecks/artefact(_:)`` instead.
+    public func validateSource(progress: ((Int, Int, String) -> Void)? = nil) throws {
+        try source?.validate(progress: progress)
+    }
+
     /// Builds the runtime model over the artefact's own weights.
     public func model() throws -> LlamaModel {
         try LlamaModel(configuration: configuration, source: weights)
     }
 
-    /// Every file of the artefact with its size and SHA-256.
+    /// Every file of the artefact with its size and SHA-256, paths relative to the folder holding it.
     public func files() throws -> [ArtefactFile] {
         try ArtefactFiles.list(path: path)
     }
@@ -162,12 +178,19 @@ public enum AssessmentError: Error, CustomStringConvertible, Equatable, Sendable
     case unreadable(path: String, reason: String)
     case incompatible(candidate: String, reason: String)
     case invalidSetting(flag: String, reason: String)
+    /// Candidates that could not be read, each reader's message: found before any forward pass.
+    case unreadableCandidates([String])
+    /// A model whose perplexity came out NaN or infinite (`value`): its weights or activations are not finite.
+    case nonFinitePerplexity(path: String, value: Double)
 
     public var description: String {
         switch self {
         case .unreadable(let path, let reason): "\(path): \(reason)"
         case .incompatible(let candidate, let reason): "\(candidate): \(reason)"
         case .invalidSetting(let flag, let reason): "\(flag) \(reason)"
+        case .unreadableCandidates(let messages): messages.joined(separator: "\n")
+        case .nonFinitePerplexity(let path, let value):
+            "\(path): perplexity is \(value): the model's log-probabilities are not finite (see quantgate inspect \(path))"
         }
     }
 }

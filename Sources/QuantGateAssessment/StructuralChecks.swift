@@ -3,6 +3,7 @@ import QuantGateFormats
 import QuantGateModel
 import QuantGateQuantize
 import QuantGateReport
+import QuantGateSafetensors
 import QuantGateTokenizer
 
 /// Checks on a candidate's files, made before any forward pass: a candidate that fails one is not
@@ -18,13 +19,24 @@ import QuantGateTokenizer
 /// - `quantized-tensors` (FP8): every Linear outside `ignore` is stored as E4M3, and the ignored
 ///   ones, embeddings and norms are not.
 /// - `scales` (FP8): every `weight_scale` and `input_scale` is finite and positive.
-/// - `quantized-tensors` and `scales` (GPTQ): see `StructuralChecks+GPTQ.swift`.
+/// - `quantized-tensors`, `scales` and `group-index` (GPTQ, AWQ): see `StructuralChecks+Packed.swift`.
 /// - `size-band` (GGUF): tensor bytes within ±10 % of what the declared file type implies for these
 ///   shapes (a mislabelled or truncated-then-padded file shows up here).
+/// - `tensors` (an unquantized directory): every tensor config.json describes, with its shape, in a float dtype.
+/// - `shard-index` (directories): several weights files come with the `model.safetensors.index.json`
+///   that loaders read them through.
 public enum StructuralChecks {
-    /// Runs every check that applies to `candidate`'s format.
+    /// Runs every check that applies to `candidate`'s format: the comparisons with `baseline`, then ``artefact(_:)``.
     public static func run(candidate: ModelArtefact, baseline: ModelArtefact, probeText: String) -> [StructuralCheck] {
-        var checks = [shape(candidate, baseline), tokenizer(candidate.tokenizer, baseline.tokenizer, probe: probeText)]
+        [shape(candidate, baseline), tokenizer(candidate.tokenizer, baseline.tokenizer, probe: probeText)] + artefact(candidate)
+    }
+
+    /// The checks of an artefact on its own, without a baseline: what `inspect` runs, and the gate after comparing.
+    public static func artefact(_ candidate: ModelArtefact) -> [StructuralCheck] {
+        var checks: [StructuralCheck] = []
+        if let source = candidate.source {
+            checks.append(tensors(source.check()))
+        }
         if let gguf = candidate.gguf {
             checks.append(quantizedTensors(gguf))
             checks.append(sizeBand(gguf, configuration: candidate.configuration))
@@ -33,14 +45,36 @@ public enum StructuralChecks {
             checks += [fp8QuantizedTensors(fp8), fp8Scales(fp8)]
         }
         if let gptq = candidate.gptq {
-            checks += [packedQuantizedTensors(gptq, scheme: "\(gptq.config.bits)-bit GPTQ", configuration: candidate.configuration), gptqScales(gptq)]
+            checks += [packedQuantizedTensors(gptq, scheme: "\(gptq.config.bits)-bit GPTQ", configuration: candidate.configuration),
+                       gptqScales(gptq), gptqGroupIndex(gptq)]
         }
         if let awq = candidate.awq {
             checks += [packedQuantizedTensors(awq, scheme: "4-bit AWQ (group \(awq.config.groupSize))", configuration: candidate.configuration),
                        awqScales(awq, configuration: candidate.configuration)]
         }
+        if let weights = candidate.safetensors {
+            checks.append(shardIndex(weights))
+        }
         checks += values(candidate)
         return checks
+    }
+
+    static func tensors(_ check: TensorCheck) -> StructuralCheck {
+        let problems = check.missing.map { "\($0.name) is missing" } + check.unexpected.map { "\($0.name) is unexpected" }
+            + check.wrongShape.map { "\($0.name) has shape \($0.actual), config.json implies \($0.expected)" }
+            + check.wrongDType.map { "\($0.name) is \($0.dtype.rawValue), not a float dtype" }
+        return summarised("tensors", problems: problems, passing: "every tensor config.json describes, with its shape, in a float dtype")
+    }
+
+    static func shardIndex(_ checkpoint: SafetensorsCheckpoint) -> StructuralCheck {
+        let names = checkpoint.files.map { URL(fileURLWithPath: $0.path).lastPathComponent }
+        let passed = names.count == 1 || checkpoint.indexPath != nil
+        return StructuralCheck(
+            name: "shard-index", passed: passed,
+            detail: names.count == 1 ? "one weights file, \(names[0])"
+                : passed ? "\(names.count) shards listed in \(SafetensorsCheckpoint.indexFileName)"
+                : "\(names.count) weights files (\(names.prefix(3).joined(separator: ", "))\(names.count > 3 ? ", …" : "")) "
+                    + "but no \(SafetensorsCheckpoint.indexFileName): loaders read shards through it")
     }
 
     static func shape(_ candidate: ModelArtefact, _ baseline: ModelArtefact) -> StructuralCheck {
@@ -94,9 +128,7 @@ public enum StructuralChecks {
             }
             if tensor.type.isQuantized { quantized += 1 }
         }
-        return StructuralCheck(name: "quantized-tensors", passed: problems.isEmpty,
-                               detail: problems.isEmpty ? "\(quantized) of \(file.tensors.count) tensors quantized as \(type.rawValue) prescribes"
-                                   : problems.prefix(3).joined(separator: "; ") + (problems.count > 3 ? "; … \(problems.count) in all" : ""))
+        return summarised("quantized-tensors", problems: problems, passing: "\(quantized) of \(file.tensors.count) tensors quantized as \(type.rawValue) prescribes")
     }
 
     static func sizeBand(_ file: GGUFFile, configuration c: LlamaConfiguration) -> StructuralCheck {
@@ -134,9 +166,8 @@ public enum StructuralChecks {
                 problems.append("\(tensor.name) is F8_E4M3, expected the source dtype (\(linear ? "ignored" : "not a Linear"))")
             }
         }
-        return StructuralCheck(name: "quantized-tensors", passed: problems.isEmpty && quantized > 0,
-                               detail: problems.isEmpty ? (quantized > 0 ? "\(quantized) Linears in E4M3; ignored: \(checkpoint.config.ignore.joined(separator: ", "))" : "no FP8 tensor")
-                                   : problems.prefix(3).joined(separator: "; ") + (problems.count > 3 ? "; … \(problems.count) in all" : ""))
+        return summarised("quantized-tensors", problems: problems + (quantized == 0 ? ["no FP8 tensor"] : []),
+                          passing: "\(quantized) Linears in E4M3; ignored: \(checkpoint.config.ignore.joined(separator: ", "))")
     }
 
     static func fp8Scales(_ checkpoint: FP8Checkpoint) -> StructuralCheck {
@@ -153,6 +184,14 @@ public enum StructuralChecks {
         return StructuralCheck(name: "scales", passed: bad.isEmpty,
                                detail: bad.isEmpty ? "every scale of \(checkpoint.quantizedModules.count) modules finite and positive"
                                    : "zero, negative or non-finite scale in " + bad.prefix(3).joined(separator: ", ") + (bad.count > 3 ? " … (\(bad.count))" : ""))
+    }
+
+    /// A check named `name` that passes when `problems` is empty, with `passing` as its detail; else the
+    /// first three problems (and how many there are).
+    static func summarised(_ name: String, problems: [String], passing: @autoclosure () -> String) -> StructuralCheck {
+        StructuralCheck(name: name, passed: problems.isEmpty,
+                        detail: problems.isEmpty ? passing()
+                            : problems.prefix(3).joined(separator: "; ") + (problems.count > 3 ? "; … \(problems.count) in all" : ""))
     }
 
     static func declaredFileType(_ file: GGUFFile) -> GGUFFileType? {

@@ -1,4 +1,6 @@
 import Foundation
+import QuantGateOutput
+import QuantGateHDF5
 import QuantGateModel
 
 /// What a statistics file at the requested path means for a request.
@@ -9,7 +11,7 @@ public enum CacheStatus: Equatable, Sendable, CustomStringConvertible {
     case hit
     /// A verified file computed from other inputs: recompute.
     case stale(reason: String)
-    /// A file that is not a verified statistics file (foreign, truncated, altered): rebuild.
+    /// A file that is not a verified statistics file (foreign, truncated, altered): replaced only with `--force`.
     case invalid(reason: String)
 
     public var description: String {
@@ -17,7 +19,7 @@ public enum CacheStatus: Equatable, Sendable, CustomStringConvertible {
         case .absent: "absent"
         case .hit: "hit"
         case .stale(let reason): "miss: \(reason)"
-        case .invalid(let reason): "invalid, rebuilding: \(reason)"
+        case .invalid(let reason): "invalid: \(reason)"
         }
     }
 }
@@ -43,24 +45,50 @@ public enum CalibrationCache {
         }
     }
 
+    /// Throws unless a statistics file may be written at `path`, which holds what `status` says: nothing, or a
+    /// statistics file of QuantGate's (replaced when stale), or — only with `replace` — another file.
+    public static func checkWritable(path: String, status: CacheStatus, replace: Bool) throws {
+        try OutputDestination(path, kind: .file, replace: true).checkWritable()  // a directory, never
+        if case .invalid(let reason) = status, !replace {
+            let detail = reason.hasPrefix(path + ": ") ? String(reason.dropFirst(path.count + 2)) : reason
+            throw OutputError(path: path, reason: "exists and is not a calibration file QuantGate can reuse (\(detail)); pass --force to replace it")
+        }
+        try OutputDestination(path, kind: .file, replace: status != .absent).checkWritable()
+    }
+
     /// The statistics for `key`: the cached file when it matches, else freshly computed by
-    /// `calibrator` on `set` and written to `path` (replacing whatever was there).
-    /// - Parameter known: the file's ``status(at:key:configuration:)`` when the caller has just
-    ///   checked it (a miss is then not verified a second time).
+    /// `calibrator` on `set` and written to `path` through ``OutputDestination`` (a unique temporary, checked
+    /// against its own checksum before it is renamed). A stale statistics file of QuantGate's is replaced;
+    /// anything else at `path` (another file, a damaged one, a directory) only with `replace` (`--force`).
+    /// - Parameters:
+    ///   - known: the file's ``status(at:key:configuration:)`` when the caller has just checked it (a miss
+    ///     is then not verified a second time).
+    ///   - recompute: compute anew even when the file matches.
+    ///   - replace: replace a file at `path` that is not a statistics file QuantGate can reuse (`--force`).
     /// - Returns: the opened file and what the cache held before.
+    /// - Throws: ``OutputError`` for a path that may not be written or a failed write (named by `path`,
+    ///   never the temporary), or what the calibrator throws; nothing is left behind.
     public static func obtain(path: String, key: CalibrationKey, set: CalibrationSet, calibrator: Calibrator,
-                              known: CacheStatus? = nil,
+                              known: CacheStatus? = nil, recompute: Bool = false, replace: Bool = false,
                               progress: ((CalibrationProgress) -> Void)? = nil) throws -> (file: StatisticsFile, status: CacheStatus) {
         let configuration = calibrator.model.configuration
         var before = known ?? .absent
         if known == nil || known == .hit {
             let checked = check(at: path, key: key, configuration: configuration)
-            if let file = checked.file { return (file, checked.status) }
+            if let file = checked.file, !recompute { return (file, checked.status) }
             before = checked.status
         }
-        let writer = try StatisticsWriter(path: path, key: key, set: set, configuration: configuration)
-        try calibrator.run(windows: set.windows, progress: progress) { try writer.append($0) }
-        try writer.finish()
-        return (try StatisticsFile(path: path, configuration: configuration), before)
+        try checkWritable(path: path, status: before, replace: replace)
+        try OutputDestination(path, kind: .file, replace: before != .absent).write { temporary in
+            do {
+                let writer = try StatisticsWriter(path: temporary, key: key, set: set, configuration: configuration)
+                try calibrator.run(windows: set.windows, progress: progress) { try writer.append($0) }
+                try writer.finish()
+                _ = try StatisticsFile(path: temporary, configuration: configuration)
+            } catch let error as HDF5Error {
+                throw error.outputError(for: path)
+            }
+        }
+        return (try StatisticsFile(path: path, configuration: configuration, verifyingContent: false), before)
     }
 }

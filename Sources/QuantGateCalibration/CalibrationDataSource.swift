@@ -64,6 +64,11 @@ public enum CalibrationDataError: Error, Equatable, Sendable, CustomStringConver
     case invalidRecord(path: String, line: Int, reason: String)
     case invalidTokens(path: String, reason: String)
     case builtinNotFound(set: String, searched: [String])
+    /// The data (`sources`, as named) tokenize to fewer tokens than one window of `length`.
+    case tooFewTokens(sources: String, tokens: Int, length: Int)
+    /// Windows of `length` tokens (`--seq-len`, or the width of an N×L token file) are longer than the
+    /// model's `max_position_embeddings`.
+    case windowsBeyondContext(length: Int, maxPositions: Int)
 
     public var description: String {
         switch self {
@@ -75,6 +80,12 @@ public enum CalibrationDataError: Error, Equatable, Sendable, CustomStringConver
         case .builtinNotFound(let set, let searched):
             "the built-in calibration set '\(set)' was not found; looked in \(searched.joined(separator: ", ")) "
                 + "(set QUANTGATE_DATA to the Calibration directory)"
+        case .tooFewTokens(let sources, let tokens, let length):
+            "\(sources): \(tokens) token\(tokens == 1 ? "" : "s") of calibration data, fewer than one window of --seq-len \(length); "
+                + "give more data or a smaller --seq-len"
+        case .windowsBeyondContext(let length, let maxPositions):
+            "calibration windows of \(length) tokens (--seq-len) exceed the model's max_position_embeddings (\(maxPositions), config.json); "
+                + "use --seq-len \(maxPositions) or less"
         }
     }
 }

@@ -17,19 +17,29 @@ public struct CalibrationSet: Sendable {
     public var diagnostics: DataDiagnostics
 
     /// Reads, tokenizes and samples the data.
-    /// - Parameter names: how to name the data in reports (e.g. the `--data` values as typed, where a
-    ///   directory stands for its files); the sources' own descriptions by default.
-    /// - Throws: ``CalibrationDataError`` naming the file at fault, or when there are no tokens at all.
+    /// - Parameters:
+    ///   - names: how to name the data in reports (e.g. the `--data` values as typed, where a
+    ///     directory stands for its files); the sources' own descriptions by default.
+    ///   - maxPositions: the model's `max_position_embeddings`: longer windows are refused (nil: not checked).
+    /// - Throws: ``CalibrationDataError`` naming the file at fault, when the data hold less than one full
+    ///   window, or when the windows are longer than `maxPositions`.
     public static func load(sources: [CalibrationDataSource], names: [String]? = nil, tokenizer: Tokenizer,
-                            vocabularySize: Int, sequences: Int, length: Int, seed: UInt64) throws -> CalibrationSet {
+                            vocabularySize: Int, maxPositions: Int? = nil, sequences: Int, length: Int,
+                            seed: UInt64) throws -> CalibrationSet {
         precondition(sequences > 0 && length > 0)
         let input = try DocumentReader.read(sources, tokenizer: tokenizer, vocabularySize: vocabularySize)
+        let named = (names ?? sources.map(\.description)).joined(separator: ", ")
         let windows: [[Int]], available: Int, tokensAvailable: Int
         var notes: [String] = []
         if let fixed = input.fixedWindows {
+            guard !fixed.isEmpty else { throw CalibrationDataError.unreadable(path: named, reason: "hold no tokens") }
             windows = Array(fixed.prefix(sequences))
             available = fixed.count
             tokensAvailable = fixed.reduce(0) { $0 + $1.count }
+            if let width = fixed.first?.count, let maxPositions, width > maxPositions {
+                throw CalibrationDataError.invalidTokens(
+                    path: named, reason: "holds windows of \(width) tokens, more than the model's max_position_embeddings (\(maxPositions))")
+            }
             if let width = fixed.first?.count, width != length {
                 notes.append("the token file's windows are \(width) tokens long; --seq-len \(length) does not apply")
             }
@@ -37,17 +47,16 @@ public struct CalibrationSet: Sendable {
                 notes.append("the token file holds \(fixed.count) windows, fewer than the \(sequences) asked: using all \(fixed.count)")
             }
         } else {
+            if let maxPositions, length > maxPositions {
+                throw CalibrationDataError.windowsBeyondContext(length: length, maxPositions: maxPositions)
+            }
             let stream = input.documents.flatMap { $0 }
             (windows, available) = WindowSampler.sample(stream: stream, count: sequences, length: length, seed: seed)
             tokensAvailable = stream.count
-            if available == 0 && !stream.isEmpty {
-                notes.append("the data hold \(stream.count) tokens, fewer than one window of \(length): using them as one shorter window")
-            } else if available < sequences {
+            guard available > 0 else { throw CalibrationDataError.tooFewTokens(sources: named, tokens: stream.count, length: length) }
+            if available < sequences {
                 notes.append("the data hold \(stream.count) tokens, \(available) windows of \(length), fewer than the \(sequences) asked: using all \(available), none repeated")
             }
-        }
-        guard !windows.isEmpty else {
-            throw CalibrationDataError.unreadable(path: sources.map(\.description).joined(separator: ", "), reason: "hold no tokens")
         }
         let diagnostics = DataDiagnostics(
             documents: input.documents, windows: windows, windowsAvailable: available, tokensAvailable: tokensAvailable,

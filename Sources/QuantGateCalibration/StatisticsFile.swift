@@ -15,14 +15,20 @@ public final class StatisticsFile {
     /// Opens and verifies `path` for a model of `configuration`.
     /// - Throws: ``HDF5Error`` naming what is wrong: not HDF5, truncated, a foreign file, another
     ///   format version or model shape, a missing dataset, or a checksum mismatch.
-    public init(path: String, configuration: LlamaConfiguration) throws(HDF5Error) {
+    public convenience init(path: String, configuration: LlamaConfiguration) throws(HDF5Error) {
+        try self.init(path: path, configuration: configuration, verifyingContent: true)
+    }
+
+    /// `verifyingContent: false` skips the checksum pass, for a file whose content was just verified
+    /// under another name (the writer's temporary) and renamed.
+    init(path: String, configuration: LlamaConfiguration, verifyingContent: Bool) throws(HDF5Error) {
         self.path = path
         self.configuration = configuration
         let file = try HDF5File.open(path)
         self.file = file
         let (key, checksum) = try Self.readKey(file, path: path, configuration: configuration)
         self.key = key
-        try verifyChecksum(expected: checksum)
+        if verifyingContent { try verifyChecksum(expected: checksum) }
     }
 
     /// Checks the root attributes and returns the key and the recorded checksum.

@@ -4,26 +4,24 @@ import Foundation
 import QuantGateModel
 import QuantGateTensors
 
-/// Writes a statistics file block by block, as the calibrator yields them, to `PATH.partial` and
-/// renames it to `PATH` in ``finish()``: an interrupted run never leaves a file that looks complete.
+/// Writes a statistics file block by block, as the calibrator yields them; ``finish()`` records the
+/// content checksum last, so a file without it is never taken for complete. Callers write to a temporary
+/// path and rename it (``CalibrationCache/obtain(path:key:set:calibrator:known:replace:progress:)``).
 public final class StatisticsWriter {
     public let path: String
-    private let partialPath: String
     private let file: HDF5File
     private let configuration: LlamaConfiguration
     private let hessian: Bool
     private var checksum = SHA256()
     private var nextLayer = 0
-    private var finished = false
 
-    /// Creates the partial file with the run's attributes and windows.
-    /// - Throws: ``HDF5Error`` when the file cannot be created.
+    /// Creates `path` with the run's attributes and windows.
+    /// - Throws: ``HDF5Error`` when the file cannot be created or written.
     public init(path: String, key: CalibrationKey, set: CalibrationSet, configuration: LlamaConfiguration) throws {
         self.path = path
-        partialPath = path + ".partial"
         self.configuration = configuration
         hessian = key.hessian
-        file = try HDF5File.create(partialPath)
+        file = try HDF5File.create(path)
         do {
             let attributes: [(String, HDF5Attribute)] = [
                 ("format", .string(StatisticsLayout.format)),
@@ -49,13 +47,13 @@ public final class StatisticsWriter {
             try writeDataset(StatisticsLayout.tokens, int32s: set.windows.flatMap { $0.map { Int32($0) } },
                              shape: [set.windows.count, width])
         } catch {
-            try? FileManager.default.removeItem(atPath: partialPath)
+            file.close()
             throw error
         }
     }
 
     deinit {
-        if !finished { try? FileManager.default.removeItem(atPath: partialPath) }
+        file.close()
     }
 
     /// Appends the next block's statistics (blocks arrive in order).
@@ -73,16 +71,13 @@ public final class StatisticsWriter {
         nextLayer += 1
     }
 
-    /// Records the checksum, closes and renames the file into place.
-    /// - Throws: when blocks are missing or the rename fails.
+    /// Records the checksum and closes the file.
+    /// - Throws: ``HDF5Error`` when the last writes or the flush fail.
     public func finish() throws {
         precondition(nextLayer == configuration.layerCount, "\(nextLayer) of \(configuration.layerCount) blocks written")
         let digest = checksum.hexDigest()
         try file.setAttribute("content_sha256", .string(digest))
-        file.close()
-        if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
-        try FileManager.default.moveItem(atPath: partialPath, toPath: path)
-        finished = true
+        try file.closeChecked()
     }
 
     private func writeGroup(_ group: String, _ statistics: ChannelStatistics, withHessian: Bool) throws {

@@ -6,14 +6,13 @@ import QuantGateTensors
 /// of `length` tokens, the incomplete tail dropped. When there are more than `count`, `count` of
 /// them are drawn without replacement by a partial Fisher–Yates shuffle of their indices driven by
 /// SplitMix64(`seed`) (step `i` swaps index `i` with `i + next() % (windows − i)`), and used in
-/// stream order. When there are `count` or fewer, all are used; a stream shorter than one window
-/// is used whole as a single shorter window. No window is ever repeated.
+/// stream order. When there are `count` or fewer, all are used (none for a stream shorter than one
+/// window). No window is ever repeated.
 public enum WindowSampler {
     /// - Returns: the windows, and how many complete windows the stream held.
     public static func sample(stream: [Int], count: Int, length: Int, seed: UInt64) -> (windows: [[Int]], available: Int) {
         precondition(count > 0 && length > 0)
         let available = stream.count / length
-        if available == 0 { return (stream.isEmpty ? [] : [stream], 0) }
         var indices = Array(0..<available)
         if available > count {
             var generator = SplitMix64(seed: seed)

@@ -29,17 +29,7 @@ public struct PerplexityRun: Sendable {
     /// Reads a UTF-8 text file.
     /// - Throws: ``EvalError/unreadableText(file:reason:)``.
     public static func readText(_ path: String) throws -> String {
-        do {
-            let data = try Data(contentsOf: URL(fileURLWithPath: path))
-            guard let decoded = String(data: data, encoding: .utf8) else {
-                throw EvalError.unreadableText(file: path, reason: "not valid UTF-8")
-            }
-            return decoded
-        } catch let error as EvalError {
-            throw error
-        } catch {
-            throw EvalError.unreadableText(file: path, reason: (error as NSError).localizedDescription)
-        }
+        try TextFile.read(path) { .unreadableText(file: path, reason: $0) }
     }
 
     /// Tokenises `text` (named `name` in errors) and plans its windows.

@@ -1,5 +1,6 @@
 import Foundation
 import QuantGateModel
+import QuantGateTensors
 import QuantGateTokenizer
 
 /// The generation smoke test: greedy generations from a few prompts, checked for the failures that
@@ -14,18 +15,19 @@ public struct SmokeTest: Sendable {
         self.maxTokens = maxTokens
     }
 
-    /// Reads prompts from a JSONL file of `{"id": …, "prompt": …}` lines.
+    /// Reads prompts from a JSONL file of `{"id": …, "prompt": …}` lines (fields besides `prompt` are ignored).
     /// - Throws: ``EvalError/invalidTaskFile(file:line:reason:)``.
     public static func prompts(path: String) throws -> [String] {
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-            throw EvalError.invalidTaskFile(file: path, line: 0, reason: "cannot be read as UTF-8")
-        }
+        let text = try TextFile.read(path) { .invalidTaskFile(file: path, line: 0, reason: $0) }
         var prompts: [String] = []
         for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
         where !line.allSatisfy(\.isWhitespace) {
-            guard let object = try? JSONDecoder().decode([String: String].self, from: Data(line.utf8)),
-                  let prompt = object["prompt"], !prompt.isEmpty
-            else { throw EvalError.invalidTaskFile(file: path, line: index + 1, reason: "needs a non-empty string \"prompt\"") }
+            guard let object = try? JSONDecoder().decode(JSONValue.self, from: Data(line.utf8)), object.object != nil else {
+                throw EvalError.invalidTaskFile(file: path, line: index + 1, reason: "is not a JSON object")
+            }
+            guard let prompt = object["prompt"]?.string, !prompt.isEmpty else {
+                throw EvalError.invalidTaskFile(file: path, line: index + 1, reason: "needs a non-empty string \"prompt\"")
+            }
             prompts.append(prompt)
         }
         guard !prompts.isEmpty else { throw EvalError.invalidTaskFile(file: path, line: 0, reason: "holds no prompts") }

@@ -1,5 +1,6 @@
 import CHDF5
 import Foundation
+import QuantGateOutput
 
 /// A failed HDF5 operation, naming the file and the object inside it.
 public struct HDF5Error: Error, CustomStringConvertible, Equatable, Sendable {
@@ -14,6 +15,11 @@ public struct HDF5Error: Error, CustomStringConvertible, Equatable, Sendable {
     }
 
     public var description: String { object.isEmpty ? "\(path): \(reason)" : "\(path): \(object): \(reason)" }
+
+    /// This failure, met while writing a temporary for the output `path`, told as a write of `path`.
+    public func outputError(for path: String) -> OutputError {
+        OutputError(path: path, reason: "cannot be written: \(object.isEmpty ? "" : object + ": ")\(reason)")
+    }
 }
 
 /// An attribute value: what QuantGate's HDF5 files record about themselves.
@@ -42,11 +48,28 @@ public final class HDF5File {
 
     deinit { close() }
 
-    /// Flushes and closes the file; later calls do nothing.
+    /// Flushes and closes the file; later calls do nothing. Failures are ignored (see ``closeChecked()``).
     public func close() {
         guard isOpen else { return }
         H5Fclose(id)
         isOpen = false
+    }
+
+    /// Flushes and closes the file, throwing when the flush fails (a full disk, an I/O error).
+    public func closeChecked() throws(HDF5Error) {
+        guard isOpen else { return }
+        errno = 0
+        let status = H5Fclose(id)
+        isOpen = false
+        guard status >= 0 else { throw ioFailure("", "cannot be flushed and closed") }
+    }
+
+    /// A failed write, with the operating system's reason when it left one (no space left on device, …).
+    private func ioFailure(_ object: String, _ what: String) -> HDF5Error {
+        let code = errno
+        let known: Set<Int32> = [ENOSPC, EDQUOT, EIO, EROFS, EFBIG, EACCES]
+        guard known.contains(code) else { return fail(object, what) }
+        return fail(object, "\(what): \(OutputError.describe(errno: code))")
     }
 
     /// Creates (or truncates) `path`.
@@ -55,8 +78,12 @@ public final class HDF5File {
         let creation = H5Pcreate(qg_h5p_file_create_class())
         defer { H5Pclose(creation) }
         H5Pset_obj_track_times(creation, false)
+        errno = 0
         let id = H5Fcreate(path, qg_h5f_acc_trunc(), creation, qg_h5p_default())
-        guard id >= 0 else { throw HDF5Error(path: path, object: "", reason: "cannot be created") }
+        guard id >= 0 else {
+            let code = errno
+            throw HDF5Error(path: path, object: "", reason: code == 0 ? "cannot be created" : "cannot be created: \(OutputError.describe(errno: code))")
+        }
         return HDF5File(path: path, id: id)
     }
 
@@ -137,11 +164,12 @@ public final class HDF5File {
         let creation = H5Pcreate(qg_h5p_dataset_create())
         defer { H5Pclose(creation) }
         H5Pset_obj_track_times(creation, false)
+        errno = 0
         let dataset = H5Dcreate2(id, name, fileType, space, qg_h5p_default(), creation, qg_h5p_default())
-        guard dataset >= 0 else { throw fail(name, "cannot create dataset") }
+        guard dataset >= 0 else { throw ioFailure(name, "cannot create dataset") }
         defer { H5Dclose(dataset) }
         guard H5Dwrite(dataset, memoryType, qg_h5s_all(), qg_h5s_all(), qg_h5p_default(), data()) >= 0 else {
-            throw fail(name, "cannot write dataset")
+            throw ioFailure(name, "cannot write dataset")
         }
     }
 
@@ -276,7 +304,11 @@ public final class HDF5File {
     }
 
     /// Switches off HDF5's printing of error stacks on stderr, once per process.
+    /// Before the library's first use: no error printing, and no clean-up at process exit. HDF5's exit
+    /// handler closes what is still open and crashes on a file whose flush failed (a full disk); every file
+    /// here is closed explicitly, so the handler has nothing to do.
     private static let silenceLibrary: Void = {
+        H5dont_atexit()
         H5Eset_auto2(qg_h5e_default(), nil, nil)
     }()
 }

@@ -76,7 +76,8 @@ struct ConfigReader {
         return text
     }
 
-    private func describe(_ value: JSONValue) -> String {
+    /// `value` in a message.
+    func describe(_ value: JSONValue) -> String {
         switch value {
         case .number(let number): "\(number)"
         case .string(let text): "\"\(text)\""

@@ -77,6 +77,7 @@ public struct LlamaConfiguration: Equatable, Sendable {
         kvHeadCount = try config.positiveInt("num_key_value_heads", fallback: headCount)
         intermediateSize = try config.positiveInt("intermediate_size")
         vocabSize = try config.positiveInt("vocab_size")
+        try config.checkSpecialTokenIDs(vocabularySize: vocabSize)
         // Defaults as transformers' config classes have them.
         let defaultContext = [ModelFamily.llama: 2048, .mistral: 131_072, .qwen2: 32_768][family] ?? 2048
         maxPositionEmbeddings = try config.positiveInt("max_position_embeddings", fallback: defaultContext)

@@ -12,8 +12,12 @@ public enum ModelError: Error, Equatable, CustomStringConvertible, Sendable {
     case unsupportedModelType(file: String, modelType: String, supported: [String])
     /// A setting QuantGate's runtime does not implement (a rope scaling type, an activation, …).
     case unsupportedSetting(file: String, field: String, value: String, supported: [String])
-    /// The checkpoint's tensors do not match what the config describes.
-    case tensorsDisagreeWithConfig(directory: String, missing: [String], unexpected: [String], wrongShape: [String])
+    /// The checkpoint's tensors do not match what the config describes: absent, unexpected, wrong-shaped,
+    /// or stored in a dtype that is not a float (`wrongDType`: "NAME is I8").
+    case tensorsDisagreeWithConfig(directory: String, missing: [String], unexpected: [String], wrongShape: [String],
+                                   wrongDType: [String])
+    /// A stored tensor holds a NaN or ±Inf: `index` is the first such element (flat, row-major).
+    case nonFiniteWeight(file: String, tensor: String, index: Int, value: Float)
 
     public var description: String {
         switch self {
@@ -29,12 +33,17 @@ public enum ModelError: Error, Equatable, CustomStringConvertible, Sendable {
             return "\(file): model_type '\(modelType)' is not supported (supported: \(supported.joined(separator: ", ")))"
         case .unsupportedSetting(let file, let field, let value, let supported):
             return "\(file): \(field) '\(value)' is not supported (supported: \(supported.joined(separator: ", ")))"
-        case .tensorsDisagreeWithConfig(let directory, let missing, let unexpected, let wrongShape):
+        case .tensorsDisagreeWithConfig(let directory, let missing, let unexpected, let wrongShape, let wrongDType):
             var parts: [String] = []
             if !missing.isEmpty { parts.append("\(missing.count) missing (\(Self.sample(missing)))") }
             if !unexpected.isEmpty { parts.append("\(unexpected.count) unexpected (\(Self.sample(unexpected)))") }
             if !wrongShape.isEmpty { parts.append("\(wrongShape.count) wrong-shaped (\(Self.sample(wrongShape)))") }
+            if !wrongDType.isEmpty {
+                parts.append("\(wrongDType.count) not stored as floats (\(Self.sample(wrongDType)); weights must be a float dtype)")
+            }
             return "\(directory): tensors disagree with config.json: " + parts.joined(separator: "; ")
+        case .nonFiniteWeight(let file, let tensor, let index, let value):
+            return "\(file): tensor \(tensor): element \(index) is \(value); every weight must be finite"
         }
     }
 

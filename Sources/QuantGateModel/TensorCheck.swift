@@ -15,11 +15,13 @@ public struct TensorCheck: Equatable, Sendable {
     public var unexpected: [TensorInfo]
     /// Tensors present with the wrong shape.
     public var wrongShape: [Mismatch]
+    /// Tensors the config describes stored in an integer or boolean dtype: only float dtypes are weights.
+    public var wrongDType: [TensorInfo]
     /// Known weightless buffers that were skipped.
     public var ignored: [String]
 
-    /// True when the checkpoint matches the config exactly.
-    public var passed: Bool { missing.isEmpty && unexpected.isEmpty && wrongShape.isEmpty }
+    /// True when the checkpoint matches the config exactly, every tensor in a float dtype.
+    public var passed: Bool { missing.isEmpty && unexpected.isEmpty && wrongShape.isEmpty && wrongDType.isEmpty }
 
     /// Compares `tensors` with `configuration.expectedTensors`.
     public init(configuration: LlamaConfiguration, tensors: [TensorInfo]) {
@@ -31,18 +33,20 @@ public struct TensorCheck: Equatable, Sendable {
             guard let actual = present[tensor.name], actual.shape != tensor.shape else { return nil }
             return Mismatch(name: tensor.name, expected: tensor.shape, actual: actual.shape)
         }
+        wrongDType = expected.compactMap { present[$0.name] }.filter { !$0.dtype.isFloatingPoint }
         ignored = tensors.map(\.name).filter { !known.contains($0) && LlamaConfiguration.isIgnoredBuffer($0) }.sorted()
         unexpected = tensors.filter { !known.contains($0.name) && !LlamaConfiguration.isIgnoredBuffer($0.name) }
             .sorted { $0.name < $1.name }
     }
 
-    /// Throws ``ModelError/tensorsDisagreeWithConfig(directory:missing:unexpected:wrongShape:)`` unless ``passed``.
-    public func validate(directory: String) throws {
+    /// Throws ``ModelError/tensorsDisagreeWithConfig(directory:missing:unexpected:wrongShape:wrongDType:)`` unless ``passed``.
+    public func validate(directory: String) throws(ModelError) {
         guard !passed else { return }
         throw ModelError.tensorsDisagreeWithConfig(
             directory: directory,
             missing: missing.map(\.name),
             unexpected: unexpected.map(\.name),
-            wrongShape: wrongShape.map { "\($0.name): expected \($0.expected), found \($0.actual)" })
+            wrongShape: wrongShape.map { "\($0.name): expected \($0.expected), found \($0.actual)" },
+            wrongDType: wrongDType.map { "\($0.name) is \($0.dtype.rawValue)" })
     }
 }

@@ -32,13 +32,18 @@ public struct GGUFExportSummary: Codable, Sendable {
 /// rules give it, quantized with our bit-exact ggml kernels, weighted by the importance matrix
 /// when one is given.
 public enum GGUFExporter {
+    /// Refuses, before writing, tensors that disagree with config.json or are not floats; a NaN or ±Inf
+    /// is refused as its tensor is read, and the partial file removed (callers that must refuse before any
+    /// work validate the source first: ``ModelDirectory/validate(progress:)``).
     /// - Parameters:
     ///   - provenance: extra `quantgate.*` keys (settings, data hash); never local paths.
+    ///   - replace: replace an existing file at `path` (`--force`; otherwise it is an error).
     ///   - progress: after each tensor: (done, total, name).
     public static func export(directory: ModelDirectory, fileType: GGUFFileType, importance: ImportanceMatrix?,
-                              provenance: [(key: String, value: GGUFValue)] = [], to path: String,
+                              provenance: [(key: String, value: GGUFValue)] = [], to path: String, replace: Bool = false,
                               progress: ((Int, Int, String) -> Void)? = nil) throws -> GGUFExportSummary {
         let started = DispatchTime.now().uptimeNanoseconds
+        try directory.check().validate(directory: directory.path)
         let c = directory.configuration
         let architecture = c.family == .qwen2 ? "qwen2" : "llama"
         if case .llama3 = c.ropeScaling, architecture != "llama" {
@@ -71,7 +76,7 @@ public enum GGUFExporter {
         }
         for name in orderedNames(names, layers: c.layerCount) {
             guard !(name == "lm_head.weight" && !hasOutput), let ggufName = GGUFTensorNames.gguf(name),
-                  let info = directory.checkpoint.locate(name)?.tensor else { continue }
+                  let (info, file) = directory.checkpoint.locate(name) else { continue }
             let shape = Array(info.shape.reversed())
             let type = mixture.type(forTensor: ggufName, shape: shape)
             let weights = type.isQuantized ? importance?.values[ggufName] : nil
@@ -82,7 +87,8 @@ public enum GGUFExporter {
             let rotaryHeads: Int? = architecture != "llama" ? nil
                 : name.contains("self_attn.q_proj.") ? c.headCount : name.contains("self_attn.k_proj.") ? c.kvHeadCount : nil
             pending.append(GGUFPendingTensor(name: ggufName, shape: shape, type: type) {
-                var values = try directory.checkpoint.floats(named: name)
+                var values = try file.floats(named: name)
+                try FiniteScan.check(values, tensor: name, file: file.path)
                 if let rotaryHeads {
                     values = RotaryRowOrder.interleave(values, heads: rotaryHeads, columns: shape.count == 2 ? shape[0] : 1)
                 }
@@ -91,7 +97,7 @@ public enum GGUFExporter {
             summary.append(.init(name: ggufName, shape: shape, type: type.name, bytes: pending.last!.byteCount,
                                  usedImportance: weights != nil))
         }
-        try GGUFWriter.write(to: path, metadata: metadata, tensors: pending, progress: progress)
+        try GGUFWriter.write(to: path, metadata: metadata, tensors: pending, replace: replace, progress: progress)
         let fileBytes = (try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
         return GGUFExportSummary(
             path: path, fileType: fileType.rawValue, tensors: summary, fileBytes: fileBytes,

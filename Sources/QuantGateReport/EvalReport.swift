@@ -126,7 +126,8 @@ public struct CandidateReport: Codable, Sendable, Equatable {
     public var quantization: String?
     /// The hardware target the artefact is meant for (`cpu`, `h100`, …), when known.
     public var target: String?
-    /// Every file of the artefact with its size and SHA-256 (names relative to the artefact).
+    /// Every file of the artefact with its size and SHA-256, paths relative to the folder holding the
+    /// artefact (its file name, or `NAME/FILE` for a directory), as ``ArtefactFiles/list(path:)`` gives them.
     public var files: [ArtefactFile]
     /// The calibration data hash the artefact records, when it records one.
     public var calibrationDataHash: String?
@@ -165,7 +166,8 @@ public struct CandidateReport: Codable, Sendable, Equatable {
 
 /// One file of an artefact.
 public struct ArtefactFile: Codable, Sendable, Equatable {
-    /// Path relative to the artefact (the file name for a single-file artefact).
+    /// Path relative to the folder holding the artefact: the file name for a single-file artefact,
+    /// `NAME/FILE` for a file of directory artefact `NAME`.
     public var path: String
     public var bytes: Int64
     public var sha256: String

@@ -43,25 +43,36 @@ public struct GateResult: Codable, Sendable, Equatable {
 }
 
 /// Applies a ``GatePolicy`` to an ``EvalReport``. Fails closed: an unreadable candidate, a failed
-/// structural check, a gated metric that was not measured or is not finite — each fails.
+/// structural check, a format the target does not run, a gated metric that was not measured or is not
+/// finite — each fails.
 public enum Gate {
-    /// - Parameter target: the target for every candidate; nil: each candidate's recorded target.
-    /// - Throws: ``ReportError`` for a report of another schema, a candidate without a target, or a
-    ///   target the policy does not know (usage errors, not gate failures).
-    public static func decide(report: EvalReport, policy: GatePolicy, target: String?) throws -> GateResult {
-        guard report.schema == EvalReport.currentSchema else {
-            throw ReportError("report schema \(report.schema) is not \(EvalReport.currentSchema)")
-        }
+    /// - Parameters:
+    ///   - target: the target for every candidate; nil: each candidate's recorded target.
+    ///   - source: what messages name as the report (its file).
+    /// - Throws: ``ReportError`` for a report that fails ``EvalReport/validate(source:)``, a candidate
+    ///   without a target, or a target the policy or the target table does not know (input errors, not
+    ///   gate failures).
+    public static func decide(report: EvalReport, policy: GatePolicy, target: String?, source: String = "the eval report") throws -> GateResult {
+        try report.validate(source: source)
+        let suites = report.settings.taskSuites.map(\.name)
         let verdicts = try report.candidates.map { candidate -> CandidateVerdict in
             guard let name = target ?? candidate.target else {
                 throw ReportError("\(candidate.name): no target recorded; pass --target (one of \(HardwareTarget.allNames.joined(separator: ", ")))")
             }
-            return decide(candidate, target: name, thresholds: try policy.thresholds(forTarget: name))
+            let thresholds = try policy.thresholds(forTarget: name)
+            guard let row = HardwareTarget.named(name) else {
+                throw ReportError("\(name) is not a known target (\(HardwareTarget.allNames.joined(separator: ", ")))")
+            }
+            return decide(candidate, target: name, runs: row, suites: suites, thresholds: thresholds)
         }
         return GateResult(candidates: verdicts, passed: !verdicts.isEmpty && verdicts.allSatisfy(\.passed))
     }
 
-    static func decide(_ candidate: CandidateReport, target: String, thresholds t: GateThresholds) -> CandidateVerdict {
+    /// One candidate's verdict. `suites` are the task suites the run scored (the report's settings): each
+    /// is judged, as is each suite a per-suite threshold names, and a task threshold with no suite at all
+    /// is a failing `not measured` verdict.
+    static func decide(_ candidate: CandidateReport, target: String, runs row: HardwareTarget, suites: [String],
+                       thresholds t: GateThresholds) -> CandidateVerdict {
         let inconclusivePasses = t.inconclusive == .pass
         var verdicts: [MetricVerdict] = []
         func judge(_ id: String, _ threshold: Double?, atMost: Bool) {
@@ -72,9 +83,14 @@ public enum Gate {
         judge(MetricID.meanKLD, t.meanKLD, atMost: true)
         judge(MetricID.p99KLD, t.p99KLD, atMost: true)
         judge(MetricID.top1AgreementPercent, t.top1AgreementPercent, atMost: false)
-        let suites = Set(candidate.metrics.compactMap { MetricID.suite(ofTaskMetric: $0.id) }).union(t.taskOverrides.keys)
-        for suite in suites.sorted() {
+        let judgedSuites = Set(suites).union(t.taskOverrides.keys)
+        for suite in judgedSuites.sorted() {
             judge(MetricID.taskAccuracyDelta(suite), t.taskOverrides[suite] ?? t.taskAccuracyDeltaPoints, atMost: false)
+        }
+        if judgedSuites.isEmpty, let threshold = t.taskAccuracyDeltaPoints {
+            // No suite scored at all: the threshold has nothing to pass on.
+            verdicts.append(verdict(nil, id: MetricID.everyTaskAccuracyDelta, threshold: threshold, atMost: false,
+                                    inconclusivePasses: inconclusivePasses))
         }
         if t.smokeRequired == true {
             let smoke = candidate.metric(MetricID.smoke)
@@ -85,7 +101,10 @@ public enum Gate {
                 verdict: passed ? .pass : .fail, countedAsPass: passed,
                 message: smoke == nil ? "smoke: not measured" : passed ? "smoke: passed" : "smoke: failed (\(problems))"))
         }
-        let failedChecks = candidate.structural.filter { !$0.passed }
+        var checks = candidate.structural
+        // An unreadable candidate's format may be unknown; its error fails it already.
+        if let format = CandidateFormat(rawValue: candidate.format) { checks.append(format.check(for: row, named: target)) }
+        let failedChecks = checks.filter { !$0.passed }
         let passed = candidate.error == nil && failedChecks.isEmpty && verdicts.allSatisfy(\.countedAsPass)
         return CandidateVerdict(candidate: candidate.name, target: target, verdicts: verdicts,
                                 failedStructuralChecks: failedChecks, error: candidate.error, passed: passed)
@@ -121,4 +140,9 @@ public enum Gate {
         guard value.isFinite else { return "\(value)" }
         return String(format: "%.5g", value)
     }
+}
+
+extension MetricID {
+    /// The verdict a task-accuracy threshold gets when no task suite was scored at all (never a measured metric).
+    public static let everyTaskAccuracyDelta = "task.*.accuracy_delta_pt"
 }

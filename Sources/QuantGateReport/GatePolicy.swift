@@ -18,8 +18,9 @@ import QuantGateFormats
 ///     smoke: required             # or optional
 ///     inconclusive: pass          # per-target override
 /// ```
-/// A target the built-in table knows keeps its default for every key its entry omits; a new target
-/// has only the keys it sets.
+/// Every target name must be one of the table's (``HardwareTarget/allNames``), and every key one of
+/// the above: a misspelt name or key is refused, never ignored. A target keeps its default for every
+/// key its entry omits.
 public struct GatePolicy: Sendable, Equatable {
     public static let currentVersion = 1
 

@@ -1,5 +1,6 @@
 import Foundation
 import QuantGateFormats
+import QuantGateOutput
 import Yams
 
 /// Reading and writing ``GatePolicy`` files.
@@ -9,15 +10,30 @@ extension GatePolicy {
                              "tasks", "smoke", "inconclusive"]
 
     /// Reads a YAML or JSON policy file.
-    /// - Throws: ``ReportError`` naming the file and the key path at fault (unknown key, wrong type,
-    ///   non-finite number, missing or unsupported `version`).
+    /// - Throws: ``ReportError`` naming the file and what is wrong: unreadable (no such file, a directory,
+    ///   not UTF-8 text), a YAML syntax error at its line, or the key path at fault (unknown key or target
+    ///   name, wrong type, non-finite number, missing or unsupported `version`).
     public static func load(path: String) throws -> GatePolicy {
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-            throw ReportError("\(path): cannot be read as UTF-8 text")
-        }
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch { throw ReportError.unreadable(path, error) }
+        guard let text = String(data: data, encoding: .utf8) else { throw ReportError("\(path): is not UTF-8 text") }
         let root: Any?
-        do { root = try Yams.load(yaml: text) } catch { throw ReportError("\(path): not YAML or JSON: \(error)") }
+        do { root = try Yams.load(yaml: text) } catch { throw ReportError("\(path)\(syntaxError(error))") }
         return try parse(root, file: path)
+    }
+
+    /// A YAML syntax error as `:LINE: not YAML or JSON: PROBLEM (column C)`, to follow the file name.
+    private static func syntaxError(_ error: any Error) -> String {
+        switch error as? YamlError {
+        case .scanner(_, let problem, let mark, _)?, .parser(_, let problem, let mark, _)?, .composer(_, let problem, let mark, _)?:
+            ":\(mark.line): not YAML or JSON: \(problem) (column \(mark.column))"
+        case .duplicatedKeysInMapping(let duplicates, let context)?:
+            ":\(context.mark.line): repeats the key \(duplicates.sorted().joined(separator: ", "))"
+        case .reader(let problem, _, _, _)?:
+            ": not YAML or JSON: \(problem)"
+        default:
+            ": not YAML or JSON"
+        }
     }
 
     static func parse(_ root: Any?, file: String) throws -> GatePolicy {
@@ -31,8 +47,11 @@ extension GatePolicy {
         guard let targets = top["targets"] ?? [String: Any]() as Any?, let entries = targets as? [String: Any] else {
             throw fail("targets", "must be a mapping of target name to thresholds")
         }
-        for (name, value) in entries {
+        for (name, value) in entries.sorted(by: { $0.key < $1.key }) {
             let path = "targets.\(name)"
+            guard let defaults = policy.targets[name.lowercased()] else {
+                throw fail(path, "unknown target (expected one of \(HardwareTarget.allNames.joined(separator: ", ")))")
+            }
             guard let entry = value as? [String: Any] else { throw fail(path, "must be a mapping of thresholds") }
             try checkKeys(entry, allowed: targetKeys, path: path, fail: fail)
             var given = GateThresholds()
@@ -65,8 +84,7 @@ extension GatePolicy {
                 }
             }
             if let rule = entry["inconclusive"] { given.inconclusive = try inconclusiveRule(rule, key: "\(path).inconclusive", fail: fail) }
-            let key = name.lowercased()
-            policy.targets[key] = (policy.targets[key] ?? GateThresholds()).overridden(by: given)
+            policy.targets[name.lowercased()] = defaults.overridden(by: given)
         }
         return policy
     }

@@ -1,7 +1,8 @@
 import Foundation
 
-/// What a passing gate promotes: every artefact file's SHA-256 with the evidence it passed on, so a
-/// deploy step can check (`quantgate verify`) that it ships exactly what was measured.
+/// What a passing gate promotes: every artefact file's size and SHA-256 with the evidence it passed on, so
+/// a deploy step can check (`quantgate verify`, ``ManifestVerifier``) that it ships exactly what was measured.
+/// File paths are relative to the folder that holds the artefacts (see ``ArtefactFiles/list(path:)``).
 public struct PromotionManifest: Codable, Sendable, Equatable {
     public static let currentSchema = "quantgate.promotion-manifest/1"
 
@@ -20,6 +21,7 @@ public struct PromotionManifest: Codable, Sendable, Equatable {
         public var format: String
         public var quantization: String?
         public var calibrationDataHash: String?
+        /// Paths relative to the folder holding the artefact: its file name, or `NAME/FILE` for a directory.
         public var files: [ArtefactFile]
         /// The gated metrics with their thresholds and verdicts.
         public var verdicts: [MetricVerdict]
@@ -43,46 +45,65 @@ public struct PromotionManifest: Codable, Sendable, Equatable {
     /// The manifest file's text.
     public func json() throws -> String { try ReportJSON.string(self) }
 
-    /// Reads a manifest.
-    /// - Throws: ``ReportError`` for a missing file, bad JSON or another schema.
+    /// Reads a manifest and checks it is safe to verify against a directory (``validate(source:)``).
+    /// - Throws: ``ReportError`` for a missing file, bad JSON, another schema or an invalid entry.
     public static func read(path: String) throws -> PromotionManifest {
         let manifest: PromotionManifest = try ReportJSON.decode(path: path, what: "promotion manifest")
         guard manifest.schema == currentSchema else { throw ReportError("\(path): schema \(manifest.schema) is not \(currentSchema)") }
+        try manifest.validate(source: path)
         return manifest
     }
-}
 
-/// A difference between a manifest and the files on disk.
-public struct VerifyProblem: Sendable, Equatable, CustomStringConvertible {
-    public var path: String
-    public var reason: String
-    public var description: String { "\(path): \(reason)" }
-}
-
-/// Re-hashes promoted files before deploy.
-public enum ManifestVerifier {
-    /// Every listed file of every artefact, looked up under `directory` by its relative path (for a
-    /// single-file artefact, its file name). Empty when everything matches.
-    /// - Throws: ``ReportError`` when the manifest cannot be read.
-    public static func verify(manifestPath: String, directory: String) throws -> [VerifyProblem] {
-        let manifest = try PromotionManifest.read(path: manifestPath)
-        var problems: [VerifyProblem] = []
-        var seen = Set<String>()
-        for artefact in manifest.artefacts {
-            for file in artefact.files where seen.insert(file.path).inserted {
-                let path = URL(fileURLWithPath: directory).appendingPathComponent(file.path).path
-                guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else {
-                    problems.append(VerifyProblem(path: path, reason: "missing (listed for \(artefact.name))"))
+    /// Checks, without touching the disk, that the manifest promotes something and that every file path
+    /// stays inside the directory it is verified against: at least one artefact, each with at least one
+    /// file; every path relative and normalised (no leading `/`, no empty, `.` or `..` component, no
+    /// backslash or control character); a 64-digit lowercase hex SHA-256 and a size ≥ 0; a path listed
+    /// twice (an artefact promoted for two targets) with the same size and hash; no path that is both a
+    /// file and the folder of another.
+    /// - Throws: ``ReportError`` naming `source` and each entry at fault, one per line.
+    public func validate(source: String) throws {
+        var problems: [String] = artefacts.isEmpty ? ["lists no artefact"] : []
+        var recorded: [String: ArtefactFile] = [:]
+        for (index, artefact) in artefacts.enumerated() {
+            let entry = "artefacts[\(index)] (\(artefact.name))"
+            if artefact.files.isEmpty { problems.append("\(entry): lists no file") }
+            for (fileIndex, file) in artefact.files.enumerated() {
+                let field = "\(entry).files[\(fileIndex)]"
+                if let reason = Self.pathProblem(file.path) {
+                    problems.append("\(field).path \"\(file.path)\": \(reason)")
                     continue
                 }
-                let bytes = (attributes[.size] as? NSNumber)?.int64Value ?? -1
-                if bytes != file.bytes {
-                    problems.append(VerifyProblem(path: path, reason: "\(bytes) bytes, the manifest records \(file.bytes)"))
-                } else if let hash = try? FileDigest.sha256(path: path), hash != file.sha256 {
-                    problems.append(VerifyProblem(path: path, reason: "SHA-256 \(hash) differs from the manifest's \(file.sha256)"))
+                if file.bytes < 0 { problems.append("\(field).bytes: \(file.bytes) is negative") }
+                if !Self.isSHA256(file.sha256) { problems.append("\(field).sha256: \"\(file.sha256)\" is not 64 lowercase hex digits") }
+                if let earlier = recorded[file.path], earlier != file {
+                    problems.append("\(field): \"\(file.path)\" is listed earlier with another size or SHA-256")
                 }
+                recorded[file.path] = recorded[file.path] ?? file
             }
         }
-        return problems
+        for path in recorded.keys.sorted() {
+            let components = path.split(separator: "/")
+            for count in components.indices.dropFirst() where recorded[components[..<count].joined(separator: "/")] != nil {
+                problems.append("\"\(components[..<count].joined(separator: "/"))\" is listed as a file and as the folder of \"\(path)\"")
+            }
+        }
+        guard problems.isEmpty else { throw ReportError(problems.map { "\(source): \($0)" }.joined(separator: "\n")) }
+    }
+
+    /// Why `path` is not a normalised relative path, or nil when it is one.
+    private static func pathProblem(_ path: String) -> String? {
+        if path.isEmpty { return "is empty" }
+        if path.hasPrefix("/") { return "is absolute (paths are relative to the artefacts' folder)" }
+        if path.contains("\\") { return "contains a backslash" }
+        if path.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) { return "contains a control character" }
+        for component in path.split(separator: "/", omittingEmptySubsequences: false) {
+            if component.isEmpty { return "has an empty component (a doubled or trailing /)" }
+            if component == "." || component == ".." { return "has a \"\(component)\" component" }
+        }
+        return nil
+    }
+
+    private static func isSHA256(_ text: String) -> Bool {
+        text.utf8.count == 64 && text.utf8.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains($0) }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import QuantGateOutput
 import QuantGateTensors
 
 /// A tensor to be written: its description, and a producer called once, when the writer reaches
@@ -42,22 +43,21 @@ public struct PendingTensor: Sendable {
 /// tensors and metadata: tensors laid out by descending dtype rank then name, compact JSON with
 /// `__metadata__` first (keys sorted), the header right-padded with spaces to a multiple of 8.
 ///
-/// The file is streamed to `NAME.partial` and renamed over `NAME` only once complete, so a failure
-/// never leaves a half-written file under the final name.
+/// The file is written through ``OutputDestination``: streamed to a unique temporary sibling and renamed
+/// onto `NAME` only once complete, so a failure never leaves a half-written file under the final name.
 public enum SafetensorsWriter {
     /// Writes `tensors` and `metadata` to `path`.
+    /// - Parameter replace: replace an existing file at `path` (otherwise it is an error).
     /// - Throws: ``SafetensorsError/invalidWrite(file:reason:)`` for duplicate names, a producer that
-    ///   returns the wrong number of bytes, or an I/O failure; the partial file is removed.
-    public static func write(_ tensors: [PendingTensor], metadata: [String: String] = [:], to path: String) throws {
+    ///   returns the wrong number of bytes; ``OutputError`` for an existing file or an I/O failure (in plain
+    ///   words); nothing is left behind.
+    public static func write(_ tensors: [PendingTensor], metadata: [String: String] = [:], to path: String, replace: Bool = false) throws {
         let ordered = try layout(tensors, file: path)
         let header = headerBytes(ordered, metadata: metadata)
-        let partial = path + ".partial"
-        let manager = FileManager.default
-        try? manager.removeItem(atPath: partial)
-        guard manager.createFile(atPath: partial, contents: nil), let handle = FileHandle(forWritingAtPath: partial) else {
-            throw SafetensorsError.invalidWrite(file: path, reason: "cannot create \(partial)")
-        }
-        do {
+        try OutputDestination(path, kind: .file, replace: replace).write { temporary in
+            guard FileManager.default.createFile(atPath: temporary, contents: nil), let handle = FileHandle(forWritingAtPath: temporary) else {
+                throw OutputError(path: path, reason: "cannot be created: \(OutputError.describe(errno: errno))")
+            }
             defer { try? handle.close() }
             var length = UInt64(header.count).littleEndian
             try handle.write(contentsOf: Data(bytes: &length, count: 8))
@@ -71,15 +71,6 @@ public enum SafetensorsWriter {
                 }
                 try handle.write(contentsOf: bytes)
             }
-            try handle.synchronize()
-        } catch {
-            try? manager.removeItem(atPath: partial)
-            if let error = error as? SafetensorsError { throw error }
-            throw SafetensorsError.invalidWrite(file: path, reason: "\(error)")
-        }
-        if rename(partial, path) != 0 {
-            try? manager.removeItem(atPath: partial)
-            throw SafetensorsError.invalidWrite(file: path, reason: "cannot rename \(partial): \(String(cString: strerror(errno)))")
         }
     }
 

@@ -24,7 +24,7 @@ public enum ShardedSafetensorsWriter {
         return bytes
     }
 
-    /// Writes `tensors` into `directory` (which must exist), each file with `metadata`.
+    /// Writes `tensors` into `directory` (which must exist, and hold none of the files), each file with `metadata`.
     /// - Returns: the file names written, in order.
     /// - Throws: ``SafetensorsError/invalidWrite(file:reason:)`` naming the shard at fault.
     @discardableResult
@@ -50,9 +50,7 @@ public enum ShardedSafetensorsWriter {
             "weight_map": .object(weightMap.mapValues { .string($0) }),
         ])
         let indexPath = root.appendingPathComponent(SafetensorsCheckpoint.indexFileName).path
-        guard FileManager.default.createFile(atPath: indexPath, contents: Data((PythonJSON.render(index) + "\n").utf8)) else {
-            throw SafetensorsError.invalidWrite(file: indexPath, reason: "cannot create the index")
-        }
+        try Data((PythonJSON.render(index) + "\n").utf8).write(to: URL(fileURLWithPath: indexPath))
         return names + [SafetensorsCheckpoint.indexFileName]
     }
 

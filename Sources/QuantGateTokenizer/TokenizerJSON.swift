@@ -228,6 +228,9 @@ struct FieldReader {
             }
             vocabulary[token] = id
         }
+        guard !vocabulary.isEmpty else {
+            throw .invalidField(file: file, field: path + ".vocab", reason: "is empty: the tokenizer has no tokens to encode text with")
+        }
         guard let mergesNode = node["merges"] else { throw .missingField(file: file, field: path + ".merges") }
         var merges: [(String, String)] = []
         let elements = try array(mergesNode, path: path + ".merges")

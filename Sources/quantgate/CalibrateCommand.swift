@@ -22,8 +22,11 @@ struct CalibrateCommand: ParsableCommand {
             Statistics per Linear input: mean |x|, max |x|, mean x² per channel and (unless --no-hessian) \
             XᵀX / tokens; per block: its output's mean |x|, max |x|, mean x². Layout: Calibration/README.md.
             Cache: when --out already holds statistics of the same model content, data, --samples, \
-            --seq-len, --seed and tool version, nothing is recomputed. A foreign, truncated or altered \
-            file is reported and rebuilt.
+            --seq-len, --seed and tool version, nothing is recomputed; statistics of other inputs are \
+            recomputed and replace it. Any other file there (not QuantGate statistics, truncated, altered) \
+            is replaced only with --force, and a directory never. The file is written under a unique \
+            temporary name beside --out, checked against its own checksum and renamed: an error or an \
+            interrupt leaves nothing behind.
             """)
 
     @Argument(help: "A model directory (config.json, safetensors weights, tokenizer.json).")
@@ -44,7 +47,7 @@ struct CalibrateCommand: ParsableCommand {
     @Flag(name: .customLong("dry-run"), help: "Print the diagnostics and a preflight estimate of memory and time, then exit.")
     var dryRun = false
 
-    @Flag(help: "Recompute even when the cache matches.")
+    @Flag(help: "Recompute even when the cache matches, and replace a file at --out that is not QuantGate statistics.")
     var force = false
 
     @Flag(help: "Print a JSON report on stdout.")
@@ -79,7 +82,7 @@ struct CalibrateCommand: ParsableCommand {
             emit(report)
             return
         }
-        if case .invalid(let reason) = cache { note("cache \(out ?? ""): \(reason)") }
+        if let out, !dryRun { try CalibrationCache.checkWritable(path: out, status: cache, replace: force) }
         let network = try LlamaModel(directory: directory)
         if let reference = referenceText ?? FitCheck.defaultReference() {
             let fit = try FitCheck.run(model: network, set: set, tokenizer: tokenizer, referencePath: reference)
@@ -101,9 +104,8 @@ struct CalibrateCommand: ParsableCommand {
         let calibrator = Calibrator(model: network, collectHessian: !noHessian)
         let progress = CalibrationProgressLine(enabled: !quiet)
         let started = DispatchTime.now().uptimeNanoseconds
-        if force, let out, FileManager.default.fileExists(atPath: out) { try FileManager.default.removeItem(atPath: out) }
         let (file, _) = try CalibrationCache.obtain(path: out!, key: key, set: set, calibrator: calibrator,
-                                                    known: force ? .absent : cache, progress: progress.update)
+                                                    known: cache, recompute: force, replace: force, progress: progress.update)
         progress.finish()
         report.seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         report.blockPasses = calibrator.blockPasses

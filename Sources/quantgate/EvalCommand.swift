@@ -62,7 +62,7 @@ struct EvalCommand: ParsableCommand {
         if models.count == 1 { return try perplexityOnly(models[0]) }
         let (name, body) = try EvalInputs.text(file: text, data: data)
         let plan = try assessment.plan(textName: name, text: body)
-        let stage = try gate.prepare()
+        let stage = try gate.prepare(replace: assessment.force)
         let display = StageDisplay(enabled: !quiet)
         let report = try Assessor(plan: plan, log: display.log, progress: display.progress)
             .run(baselinePath: models[0], candidates: models.dropFirst().map { CandidateRequest(path: $0, target: gate.target) })
@@ -76,6 +76,9 @@ struct EvalCommand: ParsableCommand {
                                    stride: assessment.stride, force: assessment.force)
         let (name, body) = try EvalInputs.text(file: text, data: data)
         let artefact = try ModelArtefact(path: path)
+        let checking = Progress(enabled: !quiet, label: "check \(artefact.name)")
+        try artefact.validateSource { done, total, _ in checking.update(done, of: total) }
+        checking.finish()
         // Check the text and settings before converting any weights.
         let windows = try runner.plan(text: body, name: text ?? name, tokenizer: artefact.tokenizer,
                                       configuration: artefact.configuration)
@@ -85,6 +88,7 @@ struct EvalCommand: ParsableCommand {
             progress.update(done, of: total)
         }
         progress.finish()
+        guard result.perplexity.isFinite else { throw AssessmentError.nonFinitePerplexity(path: path, value: result.perplexity) }
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

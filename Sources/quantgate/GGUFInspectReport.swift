@@ -1,5 +1,6 @@
 import Foundation
 import QuantGateFormats
+import QuantGateReport
 
 /// `quantgate inspect FILE.gguf`: metadata (arrays summarised) and tensors with their types.
 struct GGUFInspectReport: Encodable {
@@ -17,8 +18,11 @@ struct GGUFInspectReport: Encodable {
     var tensors: [Tensor]
     var parameters: Int
     var bytesByType: [String: Int]
+    /// The structural checks the gate runs on a GGUF candidate.
+    var structuralChecks: [StructuralCheck]
 
-    init(path: String, file: GGUFFile) {
+    init(path: String, file: GGUFFile, structuralChecks: [StructuralCheck]) {
+        self.structuralChecks = structuralChecks
         self.path = path
         version = file.header.version
         alignment = file.header.alignment
@@ -52,6 +56,7 @@ struct GGUFInspectReport: Encodable {
         for t in tensors {
             lines.append("  \(t.name.padding(toLength: 32, withPad: " ", startingAt: 0)) \(t.type.padding(toLength: 5, withPad: " ", startingAt: 0)) \(t.shape)")
         }
+        lines += InspectChecks.lines(structuralChecks)
         return lines.joined(separator: "\n")
     }
 }

@@ -14,7 +14,12 @@ struct InspectCommand: ParsableCommand {
             model.safetensors.index.json; an FP8 compressed-tensors, GPTQ or AWQ directory is read as such), a single .safetensors \
             file, or a .gguf file (its metadata and tensors). Every safetensors header is validated \
             strictly. For a directory, each tensor is compared with what config.json implies: missing, \
-            unexpected and wrong-shaped tensors are listed and the command exits 2.
+            unexpected, wrong-shaped and non-float tensors are listed and the command exits 2; so it does \
+            for a source checkpoint holding a NaN or infinite value (the tensor and element are named).
+            An artefact (a .gguf file, an FP8, GPTQ or AWQ directory) is also given the structural checks \
+            the gate runs on a candidate (quantized tensors, scales, g_idx, shard index, finite and \
+            non-constant values, …): each is listed, and the command exits 1 when one fails, 2 when the \
+            artefact cannot be read.
             """)
 
     @Argument(help: "A model directory, a .safetensors file or a .gguf file.")
@@ -34,8 +39,8 @@ struct InspectCommand: ParsableCommand {
         }
         if !isDirectory.boolValue && model.lowercased().hasSuffix(".gguf") {
             let file = try GGUFFile(path: model)
-            let report = GGUFInspectReport(path: model, file: file)
             try dump(file.tensors.map(\.name)) { try file.floats(named: $0).values }
+            let report = GGUFInspectReport(path: model, file: file, structuralChecks: try InspectChecks.run(model))
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -43,9 +48,11 @@ struct InspectCommand: ParsableCommand {
             } else {
                 print(report.text(metadataOrder: file.header.metadata.map(\.key)))
             }
+            try InspectChecks.conclude(report.structuralChecks, path: model)
             return
         }
-        let report: InspectReport
+        var report: InspectReport
+        var source: ModelDirectory?
         if isDirectory.boolValue && FP8Checkpoint.isFP8(directory: model) {
             let fp8 = try FP8Checkpoint(directory: model)
             let configuration = try ModelDirectory(path: model).configuration
@@ -54,6 +61,7 @@ struct InspectCommand: ParsableCommand {
             report = InspectReport(path: model, checkpoint: fp8.checkpoint, configuration: configuration,
                                    check: TensorCheck(configuration: configuration, tensors: tensors))
             try dump(fp8.checkpoint.tensors.map(\.name)) { try fp8.floats($0).values }
+            report.structuralChecks = try InspectChecks.run(model)
             if !json {
                 print("compressed-tensors: \(fp8.config.scheme), \(fp8.quantizedModules.count) Linears in E4M3, ignore: \(fp8.config.ignore.joined(separator: ", "))")
             }
@@ -66,6 +74,7 @@ struct InspectCommand: ParsableCommand {
             report = InspectReport(path: model, checkpoint: packed.checkpoint, configuration: configuration,
                                    check: TensorCheck(configuration: configuration, tensors: plain + linears))
             try dump(plain.map(\.name) + linears.map(\.name)) { try packed.floats($0).values }
+            report.structuralChecks = try InspectChecks.run(model)
             if !json, let gptq = packed as? GPTQCheckpoint {
                 let c = gptq.config
                 print("GPTQ: \(c.bits)-bit, group \(c.groupSize.map(String.init) ?? "per channel"), desc_act \(c.descAct), sym \(c.symmetric), "
@@ -76,6 +85,7 @@ struct InspectCommand: ParsableCommand {
             }
         } else if isDirectory.boolValue {
             let directory = try ModelDirectory(path: model)
+            source = directory
             report = InspectReport(path: model, checkpoint: directory.checkpoint,
                                    configuration: directory.configuration, check: directory.check())
         } else {
@@ -83,8 +93,16 @@ struct InspectCommand: ParsableCommand {
                                    configuration: nil, check: nil)
         }
         print(json ? report.json() : report.text())
-        if isDirectory.boolValue, let check = report.checkResult {
+        if let source {
+            // A source checkpoint is refused as every command refuses it: the tensor check, then every value finite.
+            let checking = Progress(enabled: true, label: "check values")
+            defer { checking.finish() }
+            try source.validate { done, total, _ in checking.update(done, of: total) }
+        } else if let check = report.checkResult {
             try check.validate(directory: model)
+        }
+        if let checks = report.structuralChecks {
+            try InspectChecks.conclude(checks, path: model)
         }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import QuantGateModel
+import QuantGateReport
 import QuantGateSafetensors
 
 /// What `quantgate inspect` reports, as a table for people or JSON for machines.
@@ -24,6 +25,7 @@ struct InspectReport: Encodable {
         var missing: [String]
         var unexpected: [String]
         var wrongShape: [String]
+        var wrongDType: [String]
         var ignored: [String]
     }
 
@@ -37,9 +39,11 @@ struct InspectReport: Encodable {
     var check: Check?
     /// The check itself, to turn a failure into the command's error.
     var checkResult: TensorCheck?
+    /// An artefact's structural checks (nil for a source checkpoint or a lone file).
+    var structuralChecks: [StructuralCheck]?
 
     enum CodingKeys: String, CodingKey {
-        case path, architecture, files, parameters, bytesByDType, tensorsByDType, tensors, check
+        case path, architecture, files, parameters, bytesByDType, tensorsByDType, tensors, check, structuralChecks
     }
 
     init(path: String, checkpoint: SafetensorsCheckpoint, configuration: LlamaConfiguration?, check: TensorCheck?) {
@@ -58,6 +62,7 @@ struct InspectReport: Encodable {
         self.check = check.map {
             Check(passed: $0.passed, missing: $0.missing.map(\.name), unexpected: $0.unexpected.map(\.name),
                   wrongShape: $0.wrongShape.map { "\($0.name): expected \($0.expected), found \($0.actual)" },
+                  wrongDType: $0.wrongDType.map { "\($0.name) is \($0.dtype.rawValue); weights must be a float dtype" },
                   ignored: $0.ignored)
         }
     }
@@ -95,15 +100,17 @@ struct InspectReport: Encodable {
         if let check {
             lines.append("")
             if check.passed {
-                lines.append("Check against config.json: OK, every tensor present with the expected shape"
+                lines.append("Check against config.json: OK, every tensor present with the expected shape and a float dtype"
                     + (check.ignored.isEmpty ? "" : " (\(check.ignored.count) weightless buffers ignored)"))
             } else {
                 lines.append("Check against config.json: FAILED")
                 lines += check.missing.map { "  missing:     \($0)" }
                 lines += check.unexpected.map { "  unexpected:  \($0)" }
                 lines += check.wrongShape.map { "  wrong shape: \($0)" }
+                lines += check.wrongDType.map { "  wrong dtype: \($0)" }
             }
         }
+        if let structuralChecks { lines += InspectChecks.lines(structuralChecks) }
         return lines.joined(separator: "\n")
     }
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import QuantGateAssessment
 import QuantGateFormats
+import QuantGateOutput
 import QuantGateQuantize
 import QuantGateReport
 
@@ -16,6 +17,9 @@ struct PipelineCommand: ParsableCommand {
             calibration cache OUT/calibration.h5 and the baseline pass OUT/baseline.h5 are shared, every \
             artefact is scored by one evaluator run, and each target's gate is applied. OUT/report holds \
             report.json, junit.xml, summary.md and, when every artefact passed, manifest.json.
+            OUT must not exist (with --force, an OUT that an earlier pipeline run wrote is replaced whole); \
+            everything is written into a temporary directory beside it and renamed to OUT when the run \
+            ends with a decision (pass or fail); on an error nothing is left.
             Exit 0 when every target passes, 1 when one fails its gate, 2 for an input error, 3 internal error.
             """)
 
@@ -51,7 +55,7 @@ struct PipelineCommand: ParsableCommand {
     @Option(help: "A gate policy file (YAML or JSON) overriding the built-in gates.")
     var policy: String?
 
-    @Option(help: "The output directory.")
+    @Option(help: "The output directory (must not exist; --force replaces one an earlier run wrote).")
     var out: String
 
     @Flag(help: "Print the JSON report on stdout.")
@@ -62,7 +66,7 @@ struct PipelineCommand: ParsableCommand {
 
     func validate() throws {
         guard evalText == nil || evalData == nil else { throw ValidationError("--eval-text and --eval-data exclude each other") }
-        if try resolvedTargets().contains(where: { $0.artefact == .awq }) { _ = try awq.settings(grid) }
+        try FlagScope(fp8: fp8, grid: grid, gptq: gptq, awq: awq, shards: shards).check(try resolvedTargets().map(\.artefact), targets: targets)
     }
 
     /// Each requested target with the artefact it gets: `--format` where the target runs it, else its default.
@@ -84,26 +88,53 @@ struct PipelineCommand: ParsableCommand {
         }
     }
 
-    /// The directory artefacts' settings for `target` (each artefact is rewritten on every run).
+    /// The directory artefacts' settings for `target` (written into the run's fresh output directory).
     private func directoryJob(_ target: String) -> DirectoryJob {
-        DirectoryJob(model: model, maxShardBytes: shards.maxShardBytes, target: target, calibrationData: calibrationData, replace: true, quiet: quiet)
+        DirectoryJob(model: model, maxShardBytes: shards.maxShardBytes, target: target, calibrationData: calibrationData, replace: false, quiet: quiet)
     }
 
     func run() throws {
         guard FileManager.default.fileExists(atPath: model) else { throw InputError(description: "\(model): no such file or directory") }
-        let stage = try GateStage(gate: true, target: nil, policyFile: policy, reportDirectory: URL(fileURLWithPath: out).appendingPathComponent("report").path)
+        // Everything refusable is refused before any work: the output, the targets, the texts and caches, the policy.
+        let destination = try OutputDestination(out, kind: .directory, replace: assessment.force)
+        try destination.checkWritable()
         let resolved = try resolvedTargets()
         let (textName, text) = try EvalInputs.text(file: evalText, data: evalData)
         var plan = try assessment.plan(textName: textName, text: text)
-        let root = URL(fileURLWithPath: out)
-        let artefacts = root.appendingPathComponent("artefacts")
-        try FileManager.default.createDirectory(at: artefacts, withIntermediateDirectories: true)
-        plan.baselineCachePath = assessment.baselineCache ?? root.appendingPathComponent("baseline.h5").path
-        let display = StageDisplay(enabled: !quiet)
+        _ = try GateStage(gate: true, target: nil, policyFile: policy, reportDirectory: nil)
+        var gateFailed = false
+        try destination.write { directory in
+            let root = URL(fileURLWithPath: directory)
+            plan.baselineCachePath = assessment.baselineCache ?? root.appendingPathComponent("baseline.h5").path
+            let paths = try quantize(resolved, into: root.appendingPathComponent("artefacts"))
+            let display = StageDisplay(enabled: !quiet)
+            let ordered = resolved.map(\.artefact).reduce(into: [ArtefactChoice]()) { if !$0.contains($1) { $0.append($1) } }
+            var report = try Assessor(plan: plan, log: display.log, progress: display.progress)
+                .run(baselinePath: model, candidates: ordered.map { CandidateRequest(path: paths[$0]!) })
+            display.finish()
+            // The report lists each (artefact, target) pair: one measurement, gated once per target.
+            let measured = Dictionary(uniqueKeysWithValues: zip(ordered, report.candidates))
+            report.candidates = resolved.map { target, artefact in
+                var candidate = measured[artefact]!
+                candidate.target = target
+                return candidate
+            }
+            let stage = try GateStage(gate: true, target: nil, policyFile: policy, reportDirectory: root.appendingPathComponent("report").path)
+            do {
+                try stage.conclude(report: report, printJSON: json)
+            } catch let exit as ExitCode where exit.rawValue == ExitStatus.gateFailed.rawValue {
+                gateFailed = true  // a failed gate is a result: its reports are kept, and the exit status says it
+            }
+        }
+        if gateFailed { throw ExitCode(ExitStatus.gateFailed.rawValue) }
+    }
 
-        // One artefact per distinct format; every target that asks for it is gated on it.
+    /// Writes one artefact per distinct format under `artefacts` (every target that asks for it is gated on it);
+    /// returns each artefact's path.
+    private func quantize(_ resolved: [(name: String, artefact: ArtefactChoice)], into artefacts: URL) throws -> [ArtefactChoice: String] {
+        let display = StageDisplay(enabled: !quiet)
         let modelName = URL(fileURLWithPath: model).lastPathComponent
-        let calibrationCache = root.appendingPathComponent("calibration.h5").path
+        let calibrationCache = artefacts.deletingLastPathComponent().appendingPathComponent("calibration.h5").path
         var paths: [ArtefactChoice: String] = [:]
         for (target, artefact) in resolved where paths[artefact] == nil {
             display.log("quantize \(modelName) → \(artefact) for \(target)")
@@ -131,17 +162,6 @@ struct PipelineCommand: ParsableCommand {
                 paths[artefact] = path
             }
         }
-        let ordered = resolved.map(\.artefact).reduce(into: [ArtefactChoice]()) { if !$0.contains($1) { $0.append($1) } }
-        var report = try Assessor(plan: plan, log: display.log, progress: display.progress)
-            .run(baselinePath: model, candidates: ordered.map { CandidateRequest(path: paths[$0]!) })
-        display.finish()
-        // The report lists each (artefact, target) pair: one measurement, gated once per target.
-        let measured = Dictionary(uniqueKeysWithValues: zip(ordered, report.candidates))
-        report.candidates = resolved.map { target, artefact in
-            var candidate = measured[artefact]!
-            candidate.target = target
-            return candidate
-        }
-        try stage.conclude(report: report, printJSON: json)
+        return paths
     }
 }

@@ -18,8 +18,10 @@ struct QuantizeCommand: ParsableCommand {
             FP8: weights get one scale per output row (--weight-scales channel, default) or per tensor; each \
             Linear's input gets a static scale from the max |x| seen on the calibration data (--activations \
             static, default) or a per-token scale at run time (dynamic). lm_head, embeddings, norms, MoE routers \
-            and --ignore matches stay in the source dtype. The output is a model directory (OUT), written as \
-            OUT.partial and renamed when complete; an existing OUT needs --force.
+            and --ignore matches stay in the source dtype. The output is a model directory (OUT).
+            Outputs: every file or directory is written under a unique temporary name beside it and renamed \
+            when complete; an existing one is replaced only with --force (a directory only if QuantGate wrote \
+            it: it holds .quantgate-output); on an error or an interrupt nothing is left behind.
             --format gguf:MIXTURE picks llama.cpp's mixture by its llama-quantize name: Q2_K, Q3_K_S, Q3_K_M, \
             Q3_K_L, Q4_K_S, Q4_K_M, Q5_K_S, Q5_K_M, Q6_K, Q8_0, Q4_0, F16, BF16, F32. Which tensor gets which \
             type follows llama-quantize's rules exactly.
@@ -78,7 +80,7 @@ struct QuantizeCommand: ParsableCommand {
     @Option(help: "The artefact to write: a .gguf file, or a model directory for FP8, GPTQ and AWQ.")
     var out: String
 
-    @Flag(help: "Replace an existing FP8, GPTQ or AWQ output directory.")
+    @Flag(help: "Replace an existing output: a file (the GGUF, --save-imatrix, a foreign file at the calibration cache path) or a model directory QuantGate wrote (never another directory).")
     var force = false
 
     @Flag(help: "Print a JSON summary on stdout.")
@@ -90,9 +92,23 @@ struct QuantizeCommand: ParsableCommand {
     func validate() throws {
         guard !(noImatrix && imatrix != nil) else { throw ValidationError("--imatrix and --no-imatrix exclude each other") }
         let choice = try choice()
-        if choice == .awq { _ = try awq.settings(grid) }
+        try FlagScope(fp8: fp8, grid: grid, gptq: gptq, awq: awq, shards: shards).check([choice], targets: target)
         if !choice.isGGUF, imatrix != nil || noImatrix || saveImatrix != nil {
             throw ValidationError("--imatrix, --no-imatrix and --save-imatrix apply to GGUF artefacts, not to \(choice)")
+        }
+        // The calibration cache is read for a GGUF mixture's importance matrix and for FP8's static input scales.
+        let measuresImportance: Bool
+        switch choice {
+        case .gguf(let type): measuresImportance = type.usesImportance && imatrix == nil && !noImatrix
+        case .fp8: measuresImportance = fp8.activations == .static
+        case .gptq, .awq: measuresImportance = false
+        }
+        if calibration != nil && !measuresImportance {
+            throw ValidationError("--calibration: \(choice) for --target \(target) reads no calibration cache (GGUF mixtures with an importance "
+                                  + "matrix and FP8 with static activation scales do; GPTQ and AWQ calibrate block by block)")
+        }
+        if saveImatrix != nil, case .gguf(let type) = choice, !type.usesImportance || noImatrix {
+            throw ValidationError("--save-imatrix: \(choice) \(noImatrix ? "with --no-imatrix " : "")is quantized without an importance matrix")
         }
     }
 
@@ -106,8 +122,6 @@ struct QuantizeCommand: ParsableCommand {
         guard FileManager.default.fileExists(atPath: model) else {
             throw InputError(description: "\(model): no such file or directory")
         }
-        let parent = URL(fileURLWithPath: out).deletingLastPathComponent()
-        try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true)
         switch try choice() {
         case .gguf(let type): try runGGUF(type)
         case .fp8: try runFP8()
@@ -184,7 +198,7 @@ struct QuantizeCommand: ParsableCommand {
     private func runGGUF(_ type: GGUFFileType) throws {
         let job = GGUFQuantizeJob(model: model, fileType: type, target: target, calibrationData: calibrationData,
                                   calibrationCache: calibration ?? out + ".calibration.h5", imatrix: imatrix,
-                                  useImportance: !noImatrix, saveImatrix: saveImatrix, quiet: quiet)
+                                  useImportance: !noImatrix, saveImatrix: saveImatrix, replace: force, quiet: quiet)
         let (summary, importance) = try job.run(out: out)
         if json { return try printJSON(summary) }
         print("tensor                          shape              type   bytes   imatrix")

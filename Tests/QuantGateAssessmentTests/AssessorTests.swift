@@ -95,19 +95,20 @@ struct AssessorTests {
         #expect(logs.contains { $0.contains("recomputing") })
     }
 
-    @Test("a truncated artefact is reported as unreadable, naming the file, before any compute")
+    @Test("a truncated artefact is reported as unreadable, naming the file, before any baseline forward pass")
     func truncated() throws {
         let directory = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let q8 = try Self.export(.q8_0, in: directory)
         let cut = directory.appendingPathComponent("cut.gguf").path
         try GGUFDamage.truncate(q8, by: 1000, to: cut)
-        var plan = try Self.plan(in: directory)
-        plan.suites = []
-        plan.smoke = nil
-        let report = try Assessor(plan: plan).run(baselinePath: Fixtures.exampleModel.path, candidates: [CandidateRequest(path: cut)])
-        let candidate = report.candidates[0]
-        #expect(candidate.error?.contains("cut.gguf") == true, "\(candidate.error ?? "")")
-        #expect(candidate.metrics.isEmpty && candidate.files.isEmpty)
+        var logs: [String] = []
+        let assessor = Assessor(plan: try Self.plan(in: directory), log: { logs.append($0) })
+        let error = #expect(throws: AssessmentError.self) {
+            try assessor.run(baselinePath: Fixtures.exampleModel.path, candidates: [CandidateRequest(path: q8), CandidateRequest(path: cut)])
+        }
+        #expect(error.map { "\($0)".contains("cut.gguf") } == true, "\(String(describing: error))")
+        #expect(!logs.contains { $0.contains("windows, storing") || $0.contains("task suite") }, "\(logs)")
     }
 }
+

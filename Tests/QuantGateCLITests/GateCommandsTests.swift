@@ -40,7 +40,9 @@ struct GateCommandsTests {
     func passingArtefact() throws {
         let directory = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let q8 = try Self.quantize(model, "Q8_0", in: directory)
+        let promoted = directory.appendingPathComponent("promoted")  // verify wants a folder holding only the promoted files
+        try FileManager.default.createDirectory(at: promoted, withIntermediateDirectories: true)
+        let q8 = try Self.quantize(model, "Q8_0", in: promoted)
         let reports = directory.appendingPathComponent("reports")
         let text = directory.appendingPathComponent("text.txt").path
         let result = try CLI.run(["eval", model, q8, "--text", text, "--gate", "--target", "cpu", "--report", reports.path]
@@ -54,7 +56,7 @@ struct GateCommandsTests {
         #expect(junit.contains("failures=\"0\"") && junit.contains("mean_kld"))
 
         let manifest = reports.appendingPathComponent("manifest.json").path
-        #expect(try CLI.run(["verify", manifest, directory.path]).status == 0)
+        #expect(try CLI.run(["verify", manifest, promoted.path]).status == 0)
         // Re-gating the saved report: the defaults pass, a stricter policy fails naming the metric, a bad policy is an input error.
         let report = reports.appendingPathComponent("report.json").path
         #expect(try CLI.run(["gate", report]).status == 0)
@@ -71,7 +73,7 @@ struct GateCommandsTests {
         var bytes = try Data(contentsOf: URL(fileURLWithPath: q8))
         bytes[bytes.count - 1] ^= 0xFF
         try bytes.write(to: URL(fileURLWithPath: q8))
-        let tampered = try CLI.run(["verify", manifest, directory.path])
+        let tampered = try CLI.run(["verify", manifest, promoted.path])
         #expect(tampered.status == 1 && tampered.stderr.contains("bard-Q8_0.gguf"), "\(tampered.stderr)")
     }
 

@@ -2,6 +2,7 @@ import CHDF5
 import Foundation
 import QuantGateCalibration
 import QuantGateModel
+import QuantGateOutput
 import QuantGateTokenizer
 import QuantGateTestSupport
 import Testing
@@ -19,14 +20,14 @@ struct CalibrationCacheTests {
     }
 
     func calibrate(model path: String? = nil, out: String, data: [CalibrationDataSource] = [.builtin(.prose)],
-                   sequences: Int = 4, length: Int = 32, seed: UInt64 = 1, hessian: Bool = true) throws -> Run {
+                   sequences: Int = 4, length: Int = 32, seed: UInt64 = 1, hessian: Bool = true, replace: Bool = false) throws -> Run {
         let directory = try ModelDirectory(path: path ?? model)
         let tokenizer = try Tokenizer(directory: directory.path)
         let set = try CalibrationSet.load(sources: data, tokenizer: tokenizer, vocabularySize: directory.configuration.vocabSize,
                                           sequences: sequences, length: length, seed: seed)
         let key = CalibrationKey(modelHash: try ModelFingerprint.compute(directory), set: set, hessian: hessian)
         let calibrator = Calibrator(model: try LlamaModel(directory: directory), collectHessian: hessian)
-        let (file, status) = try CalibrationCache.obtain(path: out, key: key, set: set, calibrator: calibrator)
+        let (file, status) = try CalibrationCache.obtain(path: out, key: key, set: set, calibrator: calibrator, replace: replace)
         return Run(status: status, blockPasses: calibrator.blockPasses, file: file)
     }
 
@@ -73,7 +74,7 @@ struct CalibrationCacheTests {
         #expect(try missReason { try calibrate(model: altered.path, out: $0) }?.contains("model hash") == true)
     }
 
-    @Test("truncated, foreign, non-HDF5 and altered files are detected and rebuilt")
+    @Test("truncated, foreign, non-HDF5 and altered files are detected: refused without replace (untouched), rebuilt with it")
     func damagedFilesAreRebuilt() throws {
         let directory = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -82,7 +83,11 @@ struct CalibrationCacheTests {
 
         func rebuilt(after damage: () throws -> Void) throws -> String? {
             try damage()
-            let run = try calibrate(out: out)
+            let damaged = try Data(contentsOf: URL(fileURLWithPath: out))
+            let refused = #expect(throws: OutputError.self) { try calibrate(out: out) }
+            #expect(refused?.reason.contains("pass --force to replace it") == true)
+            #expect(try Data(contentsOf: URL(fileURLWithPath: out)) == damaged, "a refused file is left as it was")
+            let run = try calibrate(out: out, replace: true)
             guard case .invalid(let reason) = run.status, run.blockPasses == 2 else { return nil }
             #expect(try Data(contentsOf: URL(fileURLWithPath: out)) == good, "the rebuilt file equals the original")
             return reason

@@ -42,7 +42,7 @@ struct CalibrationDataTests {
         #expect(WindowSampler.sample(stream: stream, count: 10, length: 32, seed: 4).windows != a)
         let all = WindowSampler.sample(stream: stream, count: 100, length: 32, seed: 3)
         #expect(all.windows.count == 31 && all.windows.map { $0[0] } == (0..<31).map { $0 * 32 })
-        #expect(WindowSampler.sample(stream: Array(0..<10), count: 4, length: 32, seed: 0).windows == [Array(0..<10)])
+        #expect(WindowSampler.sample(stream: Array(0..<10), count: 4, length: 32, seed: 0) == ([], 0))
         #expect(WindowSampler.sample(stream: [], count: 4, length: 32, seed: 0).windows.isEmpty)
     }
 
@@ -140,15 +140,37 @@ struct CalibrationDataTests {
         #expect(throws: CalibrationDataError.missingFile(path: "/no/such/data.txt")) {
             try CalibrationDataSource.parse("/no/such/data.txt")
         }
+    }
+
+    @Test("empty or short data are refused, naming the file: at least one full window of --seq-len tokens")
+    func tooFewTokens() throws {
+        let directory = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
         let empty = directory.appendingPathComponent("empty.txt").path
         try Data().write(to: URL(fileURLWithPath: empty))
-        let emptyTokenizer = try Tokenizer(directory: Fixtures.root.appendingPathComponent("tiny-qwen2-mqa").path)
-        if !emptyTokenizer.addsBOS {
-            #expect(throws: CalibrationDataError.self) {
-                try CalibrationSet.load(sources: [.text(path: empty)], tokenizer: emptyTokenizer, vocabularySize: 4096,
-                                        sequences: 1, length: 4, seed: 0)
-            }
+        // The example tokenizer adds BOS: an empty text is one token, which once made a one-token "window".
+        #expect(Self.tokenizer.addsBOS)
+        #expect(throws: CalibrationDataError.tooFewTokens(sources: empty, tokens: 1, length: 4)) {
+            try Self.load([.text(path: empty)], sequences: 1, length: 4)
         }
+        let short = directory.appendingPathComponent("short.txt").path
+        try "To be, or not to be.".write(toFile: short, atomically: true, encoding: .utf8)
+        let tokens = Self.tokenizer.encode("To be, or not to be.", addSpecialTokens: true).count
+        let error = #expect(throws: CalibrationDataError.self) { try Self.load([.text(path: short)], sequences: 4, length: 64) }
+        #expect(error?.description == "\(short): \(tokens) tokens of calibration data, fewer than one window of --seq-len 64; "
+                + "give more data or a smaller --seq-len")
+        #expect(try Self.load([.text(path: short)], sequences: 4, length: tokens).windows.count == 1)
+    }
+
+    @Test("windows longer than max_position_embeddings are refused, naming both")
+    func windowsBeyondContext() throws {
+        let set = { (length: Int) in
+            try CalibrationSet.load(sources: [.builtin(.prose)], tokenizer: Self.tokenizer, vocabularySize: 4096, maxPositions: 512,
+                                    sequences: 1, length: length, seed: 0)
+        }
+        let error = #expect(throws: CalibrationDataError.windowsBeyondContext(length: 1024, maxPositions: 512)) { try set(1024) }
+        #expect(error.map { "\($0)".contains("--seq-len") && "\($0)".contains("max_position_embeddings (512") } == true)
+        #expect(try set(512).windows.first?.count == 512)
     }
 
     @Test("the fit check flags code as far from a Shakespeare model, and its own training text as near")

@@ -1,6 +1,7 @@
 import Foundation
 import QuantGateFormats
 import QuantGateModel
+import QuantGateOutput
 import QuantGateQuantize
 import QuantGateSafetensors
 import QuantGateTensors
@@ -179,7 +180,7 @@ struct FP8ExportTests {
             }
             pending.append(PendingTensor(name: tensor.name, dtype: tensor.dtype, shape: tensor.shape, data: bytes))
         }
-        try SafetensorsWriter.write(pending, metadata: ["format": "pt"], to: copy.appendingPathComponent("model.safetensors").path)
+        try SafetensorsWriter.write(pending, metadata: ["format": "pt"], to: copy.appendingPathComponent("model.safetensors").path, replace: true)
         return copy.path
     }
 
@@ -220,7 +221,7 @@ struct FP8ExportTests {
         #expect(FP8Quantizer.scale(amax: 1e-44, storage: .float16) == 0x1p-10 && FP8Quantizer.scale(amax: 0, storage: .bfloat16) == 0x1p-7)
         #expect(FP8Quantizer.scale(amax: 1e9, storage: .float16) == nil)
 
-        #expect(throws: SafetensorsError.self) { try Self.export(model, to: out) }
+        #expect(throws: OutputError.self) { try Self.export(model, to: out) }
         try Self.export(model, to: out, scheme: FP8Scheme(weights: .tensor, activations: .dynamic), replace: true)
         #expect(try FP8Checkpoint(directory: out).config.scheme.activations == .dynamic)
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasPrefix("fp8.") }

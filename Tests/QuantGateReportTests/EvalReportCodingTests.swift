@@ -19,10 +19,10 @@ struct EvalReportCodingTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let report = GateTests.report(GateTests.kld(0.01, 0.005, 0.015))
         let path = directory.appendingPathComponent("report.json").path
-        try AtomicFile.write(try ReportJSON.string(report), to: path)
+        try Data(try ReportJSON.string(report).utf8).write(to: URL(fileURLWithPath: path))
         #expect(try ReportJSON.read(path: path) == report)
         #expect(try ReportJSON.string(ReportJSON.read(path: path)) == ReportJSON.string(report))
-        try AtomicFile.write(try ReportJSON.string(report).replacingOccurrences(of: EvalReport.currentSchema, with: "other/9"), to: path)
+        try Data(try ReportJSON.string(report).replacingOccurrences(of: EvalReport.currentSchema, with: "other/9").utf8).write(to: URL(fileURLWithPath: path))
         #expect(throws: ReportError.self) { try ReportJSON.read(path: path) }
         #expect(throws: ReportError.self) { try ReportJSON.read(path: directory.appendingPathComponent("none.json").path) }
     }

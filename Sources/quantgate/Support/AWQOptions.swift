@@ -8,12 +8,19 @@ import QuantGateTensors
 /// grid, clip search on.
 struct AWQOptions: ParsableArguments {
     @Flag(name: .customLong("duo-scaling"), inversion: .prefixedNo,
-          help: "AWQ scales mean|x|^α / mean|ŵ|^(1−α) (AutoAWQ's default); --no-duo-scaling uses the paper's mean|x|^α.")
-    var duoScaling = true
+          help: "AWQ scales mean|x|^α / mean|ŵ|^(1−α) (AutoAWQ's default, on); --no-duo-scaling uses the paper's mean|x|^α.")
+    var duoScalingFlag: Bool?
 
     @Flag(name: .customLong("clip"), inversion: .prefixedNo,
-          help: "AWQ clip search: clamp each (row, group) of every Linear but q/k to the bound (max|w| × 1.00 … 0.55) that best keeps its outputs.")
-    var clip = true
+          help: "AWQ clip search (on by default): clamp each (row, group) of every Linear but q/k to the bound (max|w| × 1.00 … 0.55) that best keeps its outputs.")
+    var clipFlag: Bool?
+
+    var duoScaling: Bool { duoScalingFlag ?? true }
+    var clip: Bool { clipFlag ?? true }
+    /// The flags given on the command line (refused for artefacts that do not read them).
+    var given: [String] {
+        [duoScalingFlag.map { $0 ? "--duo-scaling" : "--no-duo-scaling" }, clipFlag.map { $0 ? "--clip" : "--no-clip" }].compactMap { $0 }
+    }
 
     /// The settings for `grid`'s group size (AWQ's GEMM layout has no per-row groups).
     func settings(_ grid: GridOptions) throws -> AWQSettings {

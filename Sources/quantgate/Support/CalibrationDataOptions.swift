@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import QuantGateCalibration
+import QuantGateModel
 import QuantGateTokenizer
 
 /// The calibration-data flags `calibrate` and `quantize` share, and the set they describe.
@@ -25,7 +26,17 @@ struct CalibrationDataOptions: ParsableArguments {
         guard seqLen >= 2 && seqLen <= 1 << 20 else { throw ValidationError("--seq-len must be in 2...1048576") }
     }
 
-    /// Reads, tokenizes and samples the data (named in reports as typed).
+    /// Reads, tokenizes and samples the data (named in reports as typed) for the model `configuration`
+    /// describes: token ids inside its vocabulary, windows within its `max_position_embeddings`.
+    /// - Throws: ``CalibrationDataError`` naming the data or `--seq-len` and the field at fault.
+    func load(tokenizer: Tokenizer, configuration: LlamaConfiguration) throws -> CalibrationSet {
+        let sources = try data.flatMap { try CalibrationDataSource.parse($0, field: field) }
+        return try CalibrationSet.load(sources: sources, names: data, tokenizer: tokenizer, vocabularySize: configuration.vocabSize,
+                                       maxPositions: configuration.maxPositionEmbeddings, sequences: samples, length: seqLen, seed: seed)
+    }
+
+    /// Until `calibrate` and the quantize jobs pass the configuration: the same without the context check.
+    @available(*, deprecated, message: "pass the model's configuration: load(tokenizer:configuration:)")
     func load(tokenizer: Tokenizer, vocabularySize: Int) throws -> CalibrationSet {
         let sources = try data.flatMap { try CalibrationDataSource.parse($0, field: field) }
         return try CalibrationSet.load(sources: sources, names: data, tokenizer: tokenizer, vocabularySize: vocabularySize,

@@ -9,6 +9,8 @@ struct CalibrationStatistics {
     var model: String
     var calibrationData: CalibrationDataOptions
     var cachePath: String
+    /// Replace a file at `cachePath` that is not a reusable statistics file (`--force`).
+    var replace = false
     var quiet: Bool
 
     /// The statistics file and its key.
@@ -17,7 +19,7 @@ struct CalibrationStatistics {
         let calibrator = Calibrator(model: try LlamaModel(directory: directory), collectHessian: false)
         let line = CalibrationProgressLine(enabled: !quiet)
         let (file, status) = try CalibrationCache.obtain(path: cachePath, key: key, set: set, calibrator: calibrator,
-                                                         progress: line.update)
+                                                         replace: replace, progress: line.update)
         line.finish()
         if !quiet { FileHandle.standardError.write(Data("calibration cache \(cachePath): \(status)\n".utf8)) }
         return (file, key)

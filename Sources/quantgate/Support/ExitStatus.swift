@@ -5,6 +5,7 @@ import QuantGateFormats
 import QuantGateHDF5
 import QuantGateEval
 import QuantGateModel
+import QuantGateOutput
 import QuantGateQuantize
 import QuantGateReport
 import QuantGateSafetensors
@@ -25,7 +26,7 @@ enum ExitStatus: Int32 {
         error is SafetensorsError || error is ModelError || error is TokenizerError || error is EvalError
             || error is InputError || error is CalibrationDataError || error is CalibrationError || error is HDF5Error || error is GGUFError
             || error is AssessmentError || error is ReportError || error is QuantizedCheckpointError || error is FP8QuantizationError
-            || error is GPTQError || error is AWQError
+            || error is GPTQError || error is AWQError || error is OutputError
     }
 
     init(for error: any Error) {

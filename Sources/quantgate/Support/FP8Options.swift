@@ -4,11 +4,12 @@ import QuantGateQuantize
 
 /// The FP8 artefact's flags, shared by `quantize` and `pipeline`.
 struct FP8Options: ParsableArguments {
-    @Option(name: .customLong("weight-scales"), help: "FP8 weight scales: channel (one per output row) or tensor.")
-    var weightScales: FP8Scheme.WeightScales = .channel
+    @Option(name: .customLong("weight-scales"), help: "FP8 weight scales: channel (one per output row; default) or tensor.")
+    var weightScalesFlag: FP8Scheme.WeightScales?
 
-    @Option(help: "FP8 activation scales: static (per tensor, from calibration max |x|) or dynamic (per token, at run time).")
-    var activations: FP8Scheme.Activations = .static
+    @Option(name: .customLong("activations"),
+            help: "FP8 activation scales: static (per tensor, from calibration max |x|; default) or dynamic (per token, at run time).")
+    var activationsFlag: FP8Scheme.Activations?
 
     @Option(name: .customLong("ignore"),
             help: "Leave matching Linears unquantized (glob over module names, e.g. 'model.layers.0.*', or re:REGEX); repeatable. lm_head and MoE routers are always left.")
@@ -20,7 +21,14 @@ struct FP8Options: ParsableArguments {
         }
     }
 
+    var weightScales: FP8Scheme.WeightScales { weightScalesFlag ?? .channel }
+    var activations: FP8Scheme.Activations { activationsFlag ?? .static }
     var scheme: FP8Scheme { FP8Scheme(weights: weightScales, activations: activations) }
+    /// The flags given on the command line (refused for artefacts that do not read them).
+    var given: [String] {
+        [weightScalesFlag.map { _ in "--weight-scales" }, activationsFlag.map { _ in "--activations" }, ignore.isEmpty ? nil : "--ignore"]
+            .compactMap { $0 }
+    }
     /// The user's `--ignore` patterns (the exporter adds the defaults).
     var patterns: [ModulePattern] { ignore.map(ModulePattern.init) }
 }

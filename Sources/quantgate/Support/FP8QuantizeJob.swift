@@ -19,7 +19,8 @@ struct FP8QuantizeJob {
         var metadata = job.provenance(scheme: options.scheme.tag)
         var maxima: [String: Float] = [:]
         if options.activations == .static {
-            let statistics = CalibrationStatistics(model: job.model, calibrationData: job.calibrationData, cachePath: calibrationCache, quiet: job.quiet)
+            let statistics = CalibrationStatistics(model: job.model, calibrationData: job.calibrationData, cachePath: calibrationCache,
+                                                   replace: job.replace, quiet: job.quiet)
             let (file, key) = try statistics.obtain(directory)
             maxima = try ActivationMaxima.from(statistics: file, configuration: directory.configuration)
             for (key, value) in statistics.provenance(key) { metadata[key] = value }

@@ -3,6 +3,7 @@ import Foundation
 import QuantGateCalibration
 import QuantGateFormats
 import QuantGateModel
+import QuantGateOutput
 import QuantGateQuantize
 import QuantGateTokenizer
 
@@ -19,30 +20,42 @@ struct GGUFQuantizeJob {
     var imatrix: String?
     var useImportance = true
     var saveImatrix: String?
+    /// Replace existing outputs (`--force`): the GGUF, the saved imatrix, a foreign file at the cache path.
+    var replace = false
     var quiet: Bool
 
-    /// Writes the artefact to `out`; returns the export summary and the importance source, if any.
+    /// Writes the artefact to `out`; returns the export summary and the importance source, if any. Every
+    /// output is checked before any work (an existing one needs `replace`).
     func run(out: String) throws -> (GGUFExportSummary, ImportanceMatrix?) {
+        try OutputDestination(out, kind: .file, replace: replace).checkWritable()
+        if let saveImatrix { try OutputDestination(saveImatrix, kind: .file, replace: replace).checkWritable() }
         let directory = try checkedModelDirectory(model)
         var importance: ImportanceMatrix?
         var provenance: [(key: String, value: GGUFValue)] = [("quantgate.target", .string(target))]
         if let imatrix {
             importance = try ImportanceMatrix(llamaCppFile: imatrix)
         } else if useImportance && fileType.usesImportance {
-            let statistics = CalibrationStatistics(model: model, calibrationData: calibrationData, cachePath: calibrationCache, quiet: quiet)
+            let statistics = CalibrationStatistics(model: model, calibrationData: calibrationData, cachePath: calibrationCache,
+                                                   replace: replace, quiet: quiet)
             let (file, key) = try statistics.obtain(directory)
             importance = try ImportanceMatrix(statistics: file, configuration: directory.configuration)
             provenance += statistics.provenance(key).map { ($0.key, .string($0.value)) }
         }
-        if let saveImatrix, let importance {
-            try importance.writeLlamaCppFile(to: saveImatrix, datasets: calibrationData.recordedNames, chunkSize: calibrationData.seqLen)
-        }
         let progress = Progress(enabled: !quiet, label: "quantize \(fileType.rawValue)")
         let summary = try GGUFExporter.export(directory: directory, fileType: fileType, importance: importance,
-                                              provenance: provenance, to: out) { done, total, _ in
+                                              provenance: provenance, to: out, replace: replace) { done, total, _ in
             progress.update(done, of: total)
         }
         progress.finish()
+        if let saveImatrix, let importance {
+            do {
+                try importance.writeLlamaCppFile(to: saveImatrix, datasets: calibrationData.recordedNames, chunkSize: calibrationData.seqLen,
+                                                 replace: replace)
+            } catch {
+                try? FileManager.default.removeItem(atPath: out)  // the command failed: its GGUF goes too
+                throw error
+            }
+        }
         return (summary, importance)
     }
 }

@@ -7,32 +7,49 @@ import QuantGateTensors
 /// ``GridOptions``). Defaults are the reference's and TARGETS.md's: 4 bits, group 128, act-order,
 /// symmetric, damp 0.01, true-sequential, `gptq` (v1) format.
 struct GPTQOptions: ParsableArguments {
-    @Option(name: .customLong("bits"), help: "GPTQ bits per weight: 2, 4 or 8.")
-    var bits = 4
+    @Option(name: .customLong("bits"), help: "GPTQ bits per weight: 2, 4 (default) or 8.")
+    var bitsFlag: Int?
 
     @Flag(name: .customLong("desc-act"), inversion: .prefixedNo,
-          help: "GPTQ act-order: quantize columns in decreasing order of their Hessian diagonal (writes a non-trivial g_idx unless --static-groups).")
-    var descAct = true
+          help: "GPTQ act-order (on by default): quantize columns in decreasing order of their Hessian diagonal (writes a non-trivial g_idx unless --static-groups).")
+    var descActFlag: Bool?
 
     @Flag(name: .customLong("static-groups"), help: "GPTQ: fit every group's scale and zero on the original weights before the sweep, groups of consecutive columns (g_idx = i / group even with act-order).")
     var staticGroups = false
 
-    @Flag(name: .customLong("sym"), inversion: .prefixedNo, help: "GPTQ symmetric grid (zero point 2^(bits-1)); --no-sym fits a zero point per group.")
-    var symmetric = true
+    @Flag(name: .customLong("sym"), inversion: .prefixedNo, help: "GPTQ symmetric grid (zero point 2^(bits-1); default); --no-sym fits a zero point per group.")
+    var symmetricFlag: Bool?
 
-    @Option(help: "GPTQ dampening, as a fraction of the Hessian's mean diagonal (raised by 0.01 until the Cholesky factorization succeeds).")
-    var damp = 0.01
+    @Option(name: .customLong("damp"),
+            help: "GPTQ dampening, as a fraction of the Hessian's mean diagonal (default 0.01; raised by 0.01 until the Cholesky factorization succeeds).")
+    var dampFlag: Double?
 
     @Flag(name: .customLong("true-sequential"), inversion: .prefixedNo,
-          help: "GPTQ: within a block, measure o_proj, gate/up and down_proj inputs after the Linears before them are quantized (the reference's order); --no-true-sequential uses one measuring pass per block (llm-compressor's).")
-    var trueSequential = true
+          help: "GPTQ (on by default): within a block, measure o_proj, gate/up and down_proj inputs after the Linears before them are quantized (the reference's order); --no-true-sequential uses one measuring pass per block (llm-compressor's).")
+    var trueSequentialFlag: Bool?
 
     @Option(name: .customLong("scale-fitting"),
-            help: "GPTQ group scales: sweep (fitted when the sweep reaches the group, on the error-updated weights: the reference) or pre-sweep (from the original weights: llm-compressor).")
-    var scaleFitting: GPTQSolverSettings.ScaleFitting = .sweep
+            help: "GPTQ group scales: sweep (default: fitted when the sweep reaches the group, on the error-updated weights: the reference) or pre-sweep (from the original weights: llm-compressor).")
+    var scaleFittingFlag: GPTQSolverSettings.ScaleFitting?
 
-    @Option(name: .customLong("checkpoint-format"), help: "GPTQ zero-point storage: gptq (v1, zero − 1 stored; every loader) or gptq_v2 (GPTQModel).")
-    var checkpointFormat: GPTQQuantizationConfig.CheckpointFormat = .gptq
+    @Option(name: .customLong("checkpoint-format"), help: "GPTQ zero-point storage: gptq (default: v1, zero − 1 stored; every loader) or gptq_v2 (GPTQModel).")
+    var checkpointFormatFlag: GPTQQuantizationConfig.CheckpointFormat?
+
+    var bits: Int { bitsFlag ?? 4 }
+    var descAct: Bool { descActFlag ?? true }
+    var symmetric: Bool { symmetricFlag ?? true }
+    var damp: Double { dampFlag ?? 0.01 }
+    var trueSequential: Bool { trueSequentialFlag ?? true }
+    var scaleFitting: GPTQSolverSettings.ScaleFitting { scaleFittingFlag ?? .sweep }
+    var checkpointFormat: GPTQQuantizationConfig.CheckpointFormat { checkpointFormatFlag ?? .gptq }
+
+    /// The flags given on the command line (refused for artefacts that do not read them).
+    var given: [String] {
+        [bitsFlag.map { _ in "--bits" }, descActFlag.map { $0 ? "--desc-act" : "--no-desc-act" }, staticGroups ? "--static-groups" : nil,
+         symmetricFlag.map { $0 ? "--sym" : "--no-sym" }, dampFlag.map { _ in "--damp" },
+         trueSequentialFlag.map { $0 ? "--true-sequential" : "--no-true-sequential" }, scaleFittingFlag.map { _ in "--scale-fitting" },
+         checkpointFormatFlag.map { _ in "--checkpoint-format" }].compactMap { $0 }
+    }
 
     func validate() throws {
         guard [2, 4, 8].contains(bits) else { throw ValidationError("--bits \(bits): GPTQ artefacts here have 2, 4 or 8 bits") }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import QuantGateOutput
 import QuantGateReport
 
 /// The flags that turn measurements into a decision and files: `eval`, `gate` and `pipeline` share them.
@@ -13,12 +14,13 @@ struct GateOptions: ParsableArguments {
     @Option(help: "A gate policy file (YAML or JSON) overriding the built-in gates; see quantgate gate --print-default-policy.")
     var policy: String?
 
-    @Option(help: "Write report.json, junit.xml, summary.md (and manifest.json for passing artefacts) into this directory.")
+    @Option(help: "Write report.json, junit.xml, summary.md (and manifest.json when every candidate passes) into this new directory (an existing one needs --force, and only one QuantGate wrote is replaced).")
     var report: String?
 
-    /// Reads the policy now, so a bad policy file fails before any model runs.
-    func prepare() throws -> GateStage {
-        try GateStage(gate: gate, target: target, policyFile: policy, reportDirectory: report)
+    /// Reads the policy and checks the report directory now, so a bad policy file or an existing directory
+    /// fails before any model runs. `replace`: `--force` (replace a report directory QuantGate wrote).
+    func prepare(replace: Bool) throws -> GateStage {
+        try GateStage(gate: gate, target: target, policyFile: policy, reportDirectory: report, replace: replace)
     }
 }
 
@@ -29,22 +31,27 @@ struct GateStage {
     /// The target for every candidate (nil: each candidate's own).
     let target: String?
     let policy: GatePolicy
-    let reportDirectory: String?
+    /// Where report.json, junit.xml, summary.md and manifest.json go (nil: nowhere).
+    let reportDirectory: OutputDestination?
 
-    /// Reads `policyFile` (the built-in gates when nil).
-    init(gate: Bool, target: String?, policyFile: String?, reportDirectory: String?) throws {
+    /// Reads `policyFile` (the built-in gates when nil) and checks that the policy gates `target`.
+    /// `replace`: replace a report directory an earlier run wrote (else an existing one is refused, here).
+    init(gate: Bool, target: String?, policyFile: String?, reportDirectory: String?, replace: Bool = false) throws {
         self.gate = gate
         self.target = target
         policy = try policyFile.map { try GatePolicy.load(path: $0) } ?? GatePolicy.defaults
-        self.reportDirectory = reportDirectory
+        self.reportDirectory = try reportDirectory.map { try OutputDestination($0, kind: .directory, replace: replace) }
+        try self.reportDirectory?.checkWritable()
+        if let target { _ = try policy.thresholds(forTarget: target) }
     }
 
-    /// Writes and prints what `report` holds; throws `ExitCode` 1 for a failed gate and 2 when a
-    /// candidate could not be read (no manifest is written then).
-    func conclude(report: EvalReport, printJSON: Bool) throws {
-        let decision = gate ? try Gate.decide(report: report, policy: policy, target: target) : nil
-        if let directory = reportDirectory {
-            try ReportWriter.write(report: report, gate: decision, to: directory)
+    /// Validates and decides (when gating), then writes and prints what `report` holds; throws `ExitCode`
+    /// 1 for a failed gate and 2 when a candidate could not be read (no manifest is written then).
+    /// - Parameter source: what messages about an inconsistent report name (the report file it was read from).
+    func conclude(report: EvalReport, printJSON: Bool, source: String = "the eval report") throws {
+        let decision = gate ? try Gate.decide(report: report, policy: policy, target: target, source: source) : nil
+        if let reportDirectory {
+            try ReportWriter.write(report: report, gate: decision, to: reportDirectory)
         }
         if printJSON {
             print(try ReportJSON.string(report))

@@ -1,23 +1,21 @@
 import Foundation
+import QuantGateOutput
 import QuantGateReport
 
-/// Writes a run's report files into one directory, each atomically: report.json, junit.xml,
-/// summary.md, and manifest.json only for a passing gate (a stale manifest is removed, never left
-/// to promote artefacts this run did not pass).
+/// Writes a run's report directory through ``OutputDestination`` (whole, or not at all): report.json, and
+/// with a gate junit.xml, summary.md, and manifest.json only when every candidate passed.
 enum ReportWriter {
-    static func write(report: EvalReport, gate: GateResult?, to directory: String) throws {
-        let root = URL(fileURLWithPath: directory)
-        func path(_ name: String) -> String { root.appendingPathComponent(name).path }
-        try AtomicFile.write(try ReportJSON.string(report), to: path("report.json"))
-        guard let gate else { return }
-        try AtomicFile.write(JUnitReport.render(gate, report), to: path("junit.xml"))
-        try AtomicFile.write(MarkdownReport.render(gate, report), to: path("summary.md"))
-        let manifestPath = path("manifest.json")
-        let unreadable = report.candidates.contains(where: \.isUnreadable)
-        if gate.passed && !unreadable, let manifest = PromotionManifest.make(report: report, gate: gate) {
-            try AtomicFile.write(try manifest.json(), to: manifestPath)
-        } else if FileManager.default.fileExists(atPath: manifestPath) {
-            try FileManager.default.removeItem(atPath: manifestPath)
+    static func write(report: EvalReport, gate: GateResult?, to destination: OutputDestination) throws {
+        try destination.write { directory in
+            let root = URL(fileURLWithPath: directory)
+            func write(_ text: String, _ name: String) throws { try Data(text.utf8).write(to: root.appendingPathComponent(name)) }
+            try write(try ReportJSON.string(report), "report.json")
+            guard let gate else { return }
+            try write(JUnitReport.render(gate, report), "junit.xml")
+            try write(MarkdownReport.render(gate, report), "summary.md")
+            if gate.passed && !report.candidates.contains(where: \.isUnreadable), let manifest = PromotionManifest.make(report: report, gate: gate) {
+                try write(try manifest.json(), "manifest.json")
+            }
         }
     }
 }

@@ -1,0 +1,42 @@
+import ArgumentParser
+import QuantGateFormats
+
+/// Which artefacts read which flags: a flag given for artefacts that would ignore it is refused, naming the
+/// flag and the targets, instead of being silently dropped.
+struct FlagScope {
+    var fp8: FP8Options
+    var grid: GridOptions
+    var gptq: GPTQOptions
+    var awq: AWQOptions
+    var shards: ShardOptions
+
+    /// - Parameters:
+    ///   - artefacts: what the command writes, with the targets that asked for each.
+    ///   - targets: the targets as the user named them (for the message).
+    func check(_ artefacts: [ArtefactChoice], targets: String) throws {
+        let writes = Set(artefacts.map(\.kind))
+        func refuse(_ flags: [String], unless kinds: Set<ArtefactKind>, _ what: String) throws {
+            guard let flag = flags.first, writes.isDisjoint(with: kinds) else { return }
+            let written = artefacts.map(\.description).joined(separator: ", ")
+            throw ValidationError("\(flag) applies to \(what) only; --target\(targets.contains(",") ? "s" : "") \(targets) write\(artefacts.count == 1 ? "s" : "") \(written)")
+        }
+        try refuse(fp8.given, unless: [.fp8], "FP8 artefacts")
+        try refuse(gptq.given, unless: [.gptq], "GPTQ artefacts")
+        try refuse(awq.given, unless: [.awq], "AWQ artefacts")
+        try refuse(grid.given, unless: [.gptq, .awq], "GPTQ and AWQ artefacts")
+        try refuse(shards.given, unless: [.fp8, .gptq, .awq], "model-directory artefacts (FP8, GPTQ, AWQ)")
+        if writes.contains(.awq) { _ = try awq.settings(grid) }
+    }
+}
+
+extension ArtefactChoice {
+    /// The artefact's kind, as targets name what they run.
+    var kind: ArtefactKind {
+        switch self {
+        case .gguf: .gguf
+        case .fp8: .fp8
+        case .gptq: .gptq
+        case .awq: .awq
+        }
+    }
+}
