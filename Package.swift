@@ -102,7 +102,7 @@ let package = Package(
         .testTarget(name: "QuantGateReportTests", dependencies: ["QuantGateReport", "QuantGateFormats", "QuantGateTestSupport"]),
         .testTarget(
             name: "QuantGateAssessmentTests",
-            dependencies: ["QuantGateAssessment", "QuantGateEval", "QuantGateReport", "QuantGateQuantize", "QuantGateModel",
+            dependencies: ["QuantGateAssessment", "QuantGateEval", "QuantGateReport", "QuantGateQuantize", "QuantGateModel", "QuantGateOutput",
                            "QuantGateFormats", "QuantGateTensors", "QuantGateTestSupport"]),
         .testTarget(name: "QuantGateCLITests", dependencies: ["quantgate", "QuantGateTestSupport"]),
     ]

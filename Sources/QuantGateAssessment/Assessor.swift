@@ -68,7 +68,7 @@ public struct Assessor {
     /// forward pass; a candidate that cannot be run is reported with its `error` set (and fails any gate).
     public func run(baselinePath: String, candidates: [CandidateRequest]) throws -> EvalReport {
         let baseline = try ModelArtefact(path: baselinePath)
-        log("baseline \(baseline.name): checking the weights")
+        if baseline.source != nil { log("baseline \(baseline.name): checking the weights") }
         try baseline.validateSource { done, total, _ in progress("check", done, total) }
         let windows = try plan.perplexity.plan(text: plan.text, name: plan.textName, tokenizer: baseline.tokenizer,
                                                configuration: baseline.configuration)

@@ -204,17 +204,18 @@ public enum StructuralChecks {
         var nonFinite: [String] = [], constant: [String] = []
         var checked = 0
         for name in candidate.configuration.expectedTensors.filter(\.required).map(\.name) {
-            guard let (_, values) = try? candidate.weights.weight(name) else {
-                return [StructuralCheck(name: "finite-values", passed: false, detail: "\(name) cannot be read")]
+            let values: [Float]
+            do {
+                values = try candidate.weights.weight(name).values
+            } catch {
+                return [StructuralCheck(name: "finite-values", passed: false, detail: "\(name) cannot be read: \(error)")]
             }
             checked += 1
-            var minimum = Float.infinity, maximum = -Float.infinity, finite = true
-            for v in values {
-                if !v.isFinite { finite = false; break }
-                minimum = min(minimum, v)
-                maximum = max(maximum, v)
+            if values.withUnsafeBufferPointer(FiniteScan.firstNonFinite) != nil {
+                nonFinite.append(name)
+            } else if let first = values.first, values.allSatisfy({ $0 == first }), !name.hasSuffix("bias") {
+                constant.append(name)
             }
-            if !finite { nonFinite.append(name) } else if minimum == maximum && !name.hasSuffix("bias") { constant.append(name) }
         }
         func list(_ names: [String]) -> String { names.prefix(3).joined(separator: ", ") + (names.count > 3 ? " … (\(names.count))" : "") }
         return [

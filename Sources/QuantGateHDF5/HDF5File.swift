@@ -18,7 +18,8 @@ public struct HDF5Error: Error, CustomStringConvertible, Equatable, Sendable {
 
     /// This failure, met while writing a temporary for the output `path`, told as a write of `path`.
     public func outputError(for path: String) -> OutputError {
-        OutputError(path: path, reason: "cannot be written: \(object.isEmpty ? "" : object + ": ")\(reason)")
+        let what = object.isEmpty ? reason : "\(object): \(reason)"
+        return OutputError(path: path, reason: what.hasPrefix("cannot be") ? what : "cannot be written: \(what)")
     }
 }
 

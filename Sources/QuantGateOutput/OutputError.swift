@@ -39,6 +39,7 @@ public struct OutputError: Error, CustomStringConvertible, Equatable, Sendable {
             case .fileWriteInvalidFileName, .fileReadInvalidFileName: return "not a valid file name"
             case .fileReadCorruptFile: return "not readable (damaged)"
             case .fileReadInapplicableStringEncoding: return "not UTF-8 text"
+            case .propertyListReadCorrupt: return "is not valid JSON"  // JSONSerialization's parse error
             default: return "I/O error (code \(ns.code))"
             }
         }

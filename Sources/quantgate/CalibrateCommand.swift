@@ -64,13 +64,10 @@ struct CalibrateCommand: ParsableCommand {
         guard FileManager.default.fileExists(atPath: model) else {
             throw InputError(description: "\(model): no such file or directory")
         }
-        let directory = try ModelDirectory(path: model)
+        let directory = try checkedModelDirectory(model)
         let c = directory.configuration
-        if calibration.seqLen > c.maxPositionEmbeddings {
-            note("--seq-len \(calibration.seqLen) exceeds max_position_embeddings \(c.maxPositionEmbeddings)")
-        }
         let tokenizer = try Tokenizer(directory: model)
-        let set = try calibration.load(tokenizer: tokenizer, vocabularySize: c.vocabSize)
+        let set = try calibration.load(tokenizer: tokenizer, configuration: c)
         var report = CalibrationReport(set: set)
         for line in set.diagnostics.notes { note(line) }
         report.modelHash = try ModelFingerprint.compute(directory)

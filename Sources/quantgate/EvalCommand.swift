@@ -21,6 +21,9 @@ struct EvalCommand: ParsableCommand {
               task suites (multiple choice by log-likelihood, lm-evaluation-harness style; exact match by \
             greedy generation with a KV cache): accuracy ± stderr, Δ with a paired interval, flips, McNemar p;
               a generation smoke test (empty output, EOS, repetition, gibberish judged by the baseline).
+            A baseline checkpoint whose tensors disagree with config.json, are not stored as floats or hold \
+            a NaN or infinite value is refused (exit 2), and so is a candidate that cannot be read: every \
+            candidate is read and checked before the baseline runs.
             The baseline is run once; --baseline-cache keeps its distributions for later runs.
             --gate --target T applies the target's gate (or --policy FILE) and exits 0 pass, 1 fail, \
             2 input error (a corrupt artefact: no manifest is written), 3 internal error.
@@ -50,8 +53,8 @@ struct EvalCommand: ParsableCommand {
     func validate() throws {
         guard text == nil || data == nil else { throw ValidationError("--text and --data exclude each other") }
         guard !models.isEmpty else { throw ValidationError("give the model to evaluate (and candidates to compare with it)") }
-        if models.count == 1 && (gate.gate || gate.report != nil) {
-            throw ValidationError("--gate and --report need candidates: quantgate eval BASELINE CANDIDATE…")
+        if models.count == 1 && (gate.gate || gate.report != nil || assessment.baselineCache != nil) {
+            throw ValidationError("--gate, --report and --baseline-cache need candidates: quantgate eval BASELINE CANDIDATE…")
         }
     }
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import QuantGateFormats
 import QuantGateModel
+import QuantGateOutput
 import QuantGateSafetensors
 
 /// `quantgate inspect MODEL`: what a checkpoint holds, and whether it matches its config.
@@ -29,10 +30,14 @@ struct InspectCommand: ParsableCommand {
     var json = false
 
     @Option(name: .customLong("dump-dequantized"),
-            help: "For a .gguf file or an FP8, GPTQ or AWQ directory: also write every tensor dequantized to f32 as DIR/NAME.f32 (raw little-endian; ggml order for GGUF, row-major [out, in] otherwise, a GPTQ or AWQ Linear as NAME.weight).")
+            help: "For a .gguf file or an FP8, GPTQ or AWQ directory: also write every tensor dequantized to f32 as DIR/NAME.f32 (raw little-endian; ggml order for GGUF, row-major [out, in] otherwise, a GPTQ or AWQ Linear as NAME.weight). DIR must not exist (--force replaces one an earlier dump wrote).")
     var dumpDirectory: String?
 
+    @Flag(help: "Replace a --dump-dequantized directory that QuantGate wrote.")
+    var force = false
+
     func run() throws {
+        if let dumpDirectory { try OutputDestination(dumpDirectory, kind: .directory, replace: force).checkWritable() }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: model, isDirectory: &isDirectory) else {
             throw InputError(description: "\(model): no such file or directory")
@@ -113,12 +118,13 @@ struct InspectCommand: ParsableCommand {
         return nil
     }
 
-    /// `--dump-dequantized`: each tensor's f32 values as DIR/NAME.f32.
+    /// `--dump-dequantized`: each tensor's f32 values as DIR/NAME.f32, the directory written whole or not at all.
     private func dump(_ names: [String], values: (String) throws -> [Float]) throws {
         guard let dumpDirectory else { return }
-        try FileManager.default.createDirectory(atPath: dumpDirectory, withIntermediateDirectories: true)
-        for name in names {
-            try values(name).withUnsafeBytes { Data($0) }.write(to: URL(fileURLWithPath: dumpDirectory).appendingPathComponent(name + ".f32"))
+        try OutputDestination(dumpDirectory, kind: .directory, replace: force).write { directory in
+            for name in names {
+                try values(name).withUnsafeBytes { Data($0) }.write(to: URL(fileURLWithPath: directory).appendingPathComponent(name + ".f32"))
+            }
         }
     }
 }

@@ -3,6 +3,7 @@ import QuantGateAssessment
 import QuantGateEval
 import QuantGateFormats
 import QuantGateModel
+import QuantGateOutput
 import QuantGateQuantize
 import QuantGateReport
 import QuantGateTestSupport
@@ -86,10 +87,16 @@ struct AssessorTests {
             .run(baselinePath: Fixtures.exampleModel.path, candidates: [CandidateRequest(path: q8)])
         #expect(first == second)
         #expect(logs.contains { $0.contains("from the cache") })
-        // A damaged cache file is reported and recomputed, with the same result.
+        // A file that is not a baseline file is refused (and kept) without replace; with it, it is recomputed, same result.
         try Data("not hdf5".utf8).write(to: URL(fileURLWithPath: cache))
+        #expect(throws: OutputError.self) {
+            try Assessor(plan: Self.plan(in: directory, cache: cache)).run(baselinePath: Fixtures.exampleModel.path, candidates: [CandidateRequest(path: q8)])
+        }
+        #expect(try String(contentsOfFile: cache, encoding: .utf8) == "not hdf5")
         logs = []
-        let third = try Assessor(plan: Self.plan(in: directory, cache: cache), log: { logs.append($0) })
+        var replacing = try Self.plan(in: directory, cache: cache)
+        replacing.replaceBaselineCache = true
+        let third = try Assessor(plan: replacing, log: { logs.append($0) })
             .run(baselinePath: Fixtures.exampleModel.path, candidates: [CandidateRequest(path: q8)])
         #expect(third == first)
         #expect(logs.contains { $0.contains("recomputing") })

@@ -96,7 +96,7 @@ struct GateCommandsTests {
 
         let corrupt = directory.appendingPathComponent("corrupt.gguf").path
         try GGUFDamage.truncate(q8, by: 4096, to: corrupt)
-        let broken = try CLI.run(["eval", model, corrupt, "--text", text, "--gate", "--target", "cpu", "--report", reports.path] + settings)
+        let broken = try CLI.run(["eval", model, corrupt, "--text", text, "--gate", "--target", "cpu", "--report", reports.path, "--force"] + settings)
         #expect(broken.status == 2 && broken.stderr.contains("corrupt.gguf"), "\(broken.stderr)")
         #expect(!FileManager.default.fileExists(atPath: reports.appendingPathComponent("manifest.json").path))
     }

@@ -8,6 +8,7 @@ import Testing
 @Suite("quantgate never loses a user's data", .serialized)
 struct OutputSafetyTests {
     let model = Fixtures.exampleModel.path
+    static let text = Fixtures.root.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Calibration/eval/hamlet.txt").path
     static let calibration = ["--data", Fixtures.root.deletingLastPathComponent().deletingLastPathComponent()
                                 .appendingPathComponent("Calibration/train/shakespeare").path, "--samples", "4", "--seq-len", "128"]
 
@@ -35,6 +36,8 @@ struct OutputSafetyTests {
             ["quantize", model, "--target", "cpu", "--out", user.path] + Self.calibration,
             ["quantize", model, "--target", "cpu", "--out", user.path, "--force"] + Self.calibration,
             ["quantize", model, "--target", "cpu", "--out", q8, "--save-imatrix", user.path] + Self.calibration,
+            ["eval", model, model, "--text", Self.text, "--baseline-cache", user.path],
+            ["eval", model, model, "--text", Self.text, "--baseline-cache", user.path, "--force"],
         ]
         for arguments in runs {
             let result = try CLI.run(arguments + ["--quiet"])
@@ -66,7 +69,15 @@ struct OutputSafetyTests {
         #expect(try String(contentsOf: gguf, encoding: .utf8) == "not yours to delete")
         #expect(try CLI.run(quantize + ["--force"]).status == 0)
         #expect(try Data(contentsOf: gguf).prefix(4) == Data("GGUF".utf8))
-        #expect(Self.entries(root) == ["existing.gguf", "model"])
+
+        let notes = root.appendingPathComponent("notes.txt")
+        try Data("my notes".utf8).write(to: notes)
+        let baseline = try CLI.run(["eval", model, model, "--text", Self.text, "--baseline-cache", notes.path, "--quiet"])
+        #expect(baseline.status == 2 && baseline.stderr.contains("is not a QuantGate baseline file (pass --force"), "\(baseline.stderr)")
+        let dump = try CLI.run(["inspect", gguf.path, "--dump-dequantized", notes.path])
+        #expect(dump.status == 2 && dump.stderr.contains("is not a directory"), "\(dump.stderr)")
+        #expect(try String(contentsOf: notes, encoding: .utf8) == "my notes")
+        #expect(Self.entries(root) == ["existing.gguf", "model", "notes.txt"])
     }
 
     @Test("--force replaces a model directory QuantGate wrote, never a user's directory")
@@ -77,6 +88,8 @@ struct OutputSafetyTests {
         let fp8 = ["quantize", model, "--target", "h100", "--activations", "dynamic", "--quiet"]
         let foreign = try CLI.run(fp8 + ["--out", user.path, "--force"])
         #expect(foreign.status == 2 && foreign.stderr.contains("QuantGate did not write"), "\(foreign.stderr)")
+        let report = try CLI.run(["eval", model, model, "--text", Self.text, "--report", user.path, "--force", "--quiet"])
+        #expect(report.status == 2 && report.stderr.contains("QuantGate did not write"), "\(report.stderr)")
         #expect(Self.entries(user) == ["sub"])
         let ours = root.appendingPathComponent("fp8").path
         #expect(try CLI.run(fp8 + ["--out", ours]).status == 0)
@@ -122,6 +135,27 @@ struct OutputSafetyTests {
             try FileManager.default.removeItem(atPath: "\(disk.path)/ballast")
             #expect(Self.entries(URL(fileURLWithPath: disk.path)).isEmpty, "\(arguments)")
         }
+    }
+
+    @Test("an interrupt (SIGINT, SIGTERM) while writing removes the temporary: exit 128 + signal, nothing left", arguments: [SIGINT, SIGTERM])
+    func interrupted(_ signal: Int32) throws {
+        let root = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let process = Process()
+        process.executableURL = CLI.executable
+        process.arguments = ["calibrate", model, "--out", root.appendingPathComponent("stats.h5").path, "--quiet",
+                             "--data", "prose", "--samples", "256", "--seq-len", "128"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // Wait for the temporary to appear (the run is then writing), then interrupt it.
+        let deadline = Date().addingTimeInterval(60)
+        while Self.entries(root).isEmpty && process.isRunning && Date() < deadline { usleep(20_000) }
+        #expect(Self.entries(root).contains { $0.hasPrefix(".stats.h5.quantgate-") }, "the run wrote a temporary")
+        kill(process.processIdentifier, signal)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 128 + signal)
+        #expect(Self.entries(root).isEmpty, "\(Self.entries(root))")
     }
 
     @Test("a pipeline rerun into an existing --out is refused; --force replaces the run whole (no user file, no stale artefact)")

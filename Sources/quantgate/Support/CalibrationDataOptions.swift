@@ -15,7 +15,7 @@ struct CalibrationDataOptions: ParsableArguments {
     @Option(help: "Calibration sequences (windows).")
     var samples = 128
 
-    @Option(name: .customLong("seq-len"), help: "Tokens per calibration sequence.")
+    @Option(name: .customLong("seq-len"), help: "Tokens per calibration sequence (at most the model's max_position_embeddings).")
     var seqLen = 512
 
     @Option(help: "Calibration sampling seed.")
@@ -33,14 +33,6 @@ struct CalibrationDataOptions: ParsableArguments {
         let sources = try data.flatMap { try CalibrationDataSource.parse($0, field: field) }
         return try CalibrationSet.load(sources: sources, names: data, tokenizer: tokenizer, vocabularySize: configuration.vocabSize,
                                        maxPositions: configuration.maxPositionEmbeddings, sequences: samples, length: seqLen, seed: seed)
-    }
-
-    /// Until `calibrate` and the quantize jobs pass the configuration: the same without the context check.
-    @available(*, deprecated, message: "pass the model's configuration: load(tokenizer:configuration:)")
-    func load(tokenizer: Tokenizer, vocabularySize: Int) throws -> CalibrationSet {
-        let sources = try data.flatMap { try CalibrationDataSource.parse($0, field: field) }
-        return try CalibrationSet.load(sources: sources, names: data, tokenizer: tokenizer, vocabularySize: vocabularySize,
-                                       sequences: samples, length: seqLen, seed: seed)
     }
 
     /// The `--data` values as recorded in shipped artefacts: built-in set names, and file names without

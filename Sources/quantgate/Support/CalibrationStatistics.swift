@@ -29,7 +29,7 @@ struct CalibrationStatistics {
     /// what a sequential quantizer (GPTQ) runs itself.
     func windows(_ directory: ModelDirectory, mode: String = "plain") throws -> (CalibrationSet, CalibrationKey) {
         let tokenizer = try Tokenizer(directory: model)
-        let set = try calibrationData.load(tokenizer: tokenizer, vocabularySize: directory.configuration.vocabSize)
+        let set = try calibrationData.load(tokenizer: tokenizer, configuration: directory.configuration)
         for note in set.diagnostics.notes where !quiet { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
         return (set, CalibrationKey(modelHash: try ModelFingerprint.compute(directory), set: set, hessian: mode != "plain", mode: mode))
     }
@@ -44,14 +44,10 @@ struct CalibrationStatistics {
     }
 }
 
-/// A model directory whose tensors match its config.json, or an input error naming the first mismatch.
+/// A model directory every command may use: tensors as config.json describes them, in float dtypes, every
+/// value finite (``ModelDirectory/validate(progress:)``), or an input error naming the tensor or field.
 func checkedModelDirectory(_ model: String) throws -> ModelDirectory {
     let directory = try ModelDirectory(path: model)
-    let check = directory.check()
-    guard check.passed else {
-        let first = check.missing.first.map { "missing \($0.name)" } ?? check.wrongShape.first.map { "\($0.name) has shape \($0.actual), expected \($0.expected)" }
-            ?? check.unexpected.first.map { "unexpected tensor \($0.name)" } ?? "mismatch"
-        throw InputError(description: "\(model): the weights do not match config.json (\(first)); see quantgate inspect")
-    }
+    try directory.validate()
     return directory
 }
