@@ -75,7 +75,7 @@ public struct GGUFHeader: Sendable {
         var alignment = Self.defaultAlignment
         if let value = metadata.first(where: { $0.key == "general.alignment" })?.value {
             guard case .uint32(let a) = value, a > 0, a & (a - 1) == 0, a <= 1 << 20 else {
-                throw GGUFError.malformed(file: file, field: "general.alignment", reason: "must be a uint32 power of two, is \(value)")
+                throw GGUFError.malformed(file: file, field: "general.alignment", reason: "must be a uint32 power of two up to 2^20, is \(value.integer.map { "\(value.type) \($0)" } ?? "a \(value.type) value")")
             }
             alignment = Int(a)
         }

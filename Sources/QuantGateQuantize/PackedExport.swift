@@ -27,10 +27,8 @@ public enum PackedExport {
         let configText = try ModelConfigText.adding(quantizationConfig: quantizationConfig, toConfigOf: directory.path)
         let wanted = Set(blockLinears(directory.configuration))
         var modules: [String] = []
-        for (position, tensor) in checkpoint.tensors.enumerated() where tensor.dtype.isFloatingPoint {
-            progress?(position, checkpoint.tensors.count, "check \(tensor.name)")
-            let values = try checkpoint.floats(named: tensor.name)
-            _ = try values.withUnsafeBufferPointer { try FP8Quantizer.absoluteMaximum($0, tensor: tensor.name) }
+        try FiniteScan.check(checkpoint, progress: progress)
+        for tensor in checkpoint.tensors {
             let module = String(tensor.name.dropLast(".weight".count))
             guard tensor.name.hasSuffix(".weight"), wanted.contains(module) else { continue }
             try check(module, tensor.shape)

@@ -34,7 +34,9 @@ struct BadInputTests {
         Self.refused(try CLI.run(["inspect", model.path]), named)
         let out = model.appendingPathComponent("out")
         Self.refused(try CLI.run(["calibrate", model.path, "--samples", "2", "--seq-len", "32", "--out", out.path + ".h5"]), named)
-        for arguments in [["--target", "cpu", "--no-imatrix"], ["--format", "gguf:F16"], ["--target", "h100", "--activations", "dynamic"]] {
+        let targets = [["--target", "cpu", "--no-imatrix"], ["--format", "gguf:F16"], ["--target", "h100", "--activations", "dynamic"],
+                       ["--target", "a100", "--rtn", "--group-size", "32"], ["--target", "l40s", "--rtn", "--group-size", "32"]]
+        for arguments in targets {
             Self.refused(try CLI.run(["quantize", model.path] + arguments + ["--out", out.path, "--quiet"]), named)
         }
         let left = try FileManager.default.contentsOfDirectory(atPath: model.path).filter { $0.hasPrefix("out") }

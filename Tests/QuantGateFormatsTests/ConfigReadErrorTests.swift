@@ -48,4 +48,20 @@ struct ConfigReadErrorTests {
             "\($0)" == "c: quantization_config.quant_method: is \"fp8\", expected \"compressed-tensors\""
         }
     }
+
+    @Test("a GGUF general.alignment of the wrong type is named by its GGUF type, not a Swift enum case")
+    func alignmentShown() throws {
+        let directory = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var bytes = Array("GGUF".utf8)
+        func append<T: FixedWidthInteger>(_ value: T) { withUnsafeBytes(of: value.littleEndian) { bytes += $0 } }
+        func append(_ text: String) { append(UInt64(text.utf8.count)); bytes += Array(text.utf8) }
+        append(UInt32(3)); append(UInt64(0)); append(UInt64(1))
+        append("general.alignment"); append(UInt32(8)); append("wide")
+        let path = directory.appendingPathComponent("a.gguf").path
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        #expect(throws: GGUFError.malformed(file: path, field: "general.alignment", reason: "must be a uint32 power of two up to 2^20, is a string value")) {
+            try GGUFFile(path: path)
+        }
+    }
 }

@@ -13,11 +13,13 @@ struct DirectoryJob {
     var replace: Bool
     var quiet: Bool
 
-    /// Checks the source against its config.json and that `out` may be written, then runs `plan` (the
-    /// exporter's checks of every tensor) with a progress line: everything refusable is refused here.
+    /// Checks that `out` may be written and the source's tensors against its config.json, then runs `plan` (the
+    /// exporter's checks, its scan of every value included) with a progress line: everything refusable is
+    /// refused here, before any calibration.
     func plan<Plan>(out: String, _ plan: (ModelDirectory, @escaping (Int, Int, String) -> Void) throws -> Plan) throws -> (ModelDirectory, Plan) {
-        let directory = try checkedModelDirectory(model)
         try CheckpointDirectoryWriter(output: out, replace: replace).checkWritable()
+        let directory = try ModelDirectory(path: model)
+        try directory.check().validate(directory: model)
         let checking = Progress(enabled: !quiet, label: "check \(URL(fileURLWithPath: model).lastPathComponent)")
         let result = try plan(directory) { done, total, _ in checking.update(done, of: total) }
         checking.finish()
