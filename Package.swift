@@ -35,8 +35,8 @@ let package = Package(
         .target(name: "QuantGateOutput"),
         .target(name: "QuantGateTensors", dependencies: ["CBLAS", "CKernels"]),
         .target(name: "QuantGateSafetensors", dependencies: ["QuantGateTensors", "QuantGateOutput"]),
-        .target(name: "QuantGateTokenizer"),
-        .target(name: "QuantGateModel", dependencies: ["QuantGateTensors", "QuantGateSafetensors", "CBLAS", "CKernels"]),
+        .target(name: "QuantGateTokenizer", dependencies: ["QuantGateOutput"]),
+        .target(name: "QuantGateModel", dependencies: ["QuantGateOutput", "QuantGateTensors", "QuantGateSafetensors", "CBLAS", "CKernels"]),
         .target(name: "QuantGateHDF5", dependencies: ["CHDF5", "QuantGateOutput"]),
         .target(name: "QuantGateEval", dependencies: ["QuantGateModel", "QuantGateOutput", "QuantGateTokenizer", "QuantGateTensors", "CKernels"]),
         .target(
@@ -44,7 +44,8 @@ let package = Package(
             path: "Formats", exclude: ["README.md"]),
         .target(
             name: "QuantGateQuantize",
-            dependencies: ["QuantGateFormats", "QuantGateCalibration", "QuantGateModel", "QuantGateTokenizer", "QuantGateTensors", "CKernels"]),
+            dependencies: ["QuantGateFormats", "QuantGateCalibration", "QuantGateModel", "QuantGateOutput", "QuantGateTokenizer", "QuantGateTensors",
+                           "CKernels"]),
         .target(
             name: "QuantGateCalibration",
             dependencies: [

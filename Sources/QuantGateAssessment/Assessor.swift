@@ -1,6 +1,7 @@
 import Foundation
 import QuantGateEval
 import QuantGateModel
+import QuantGateOutput
 import QuantGateReport
 import QuantGateTensors
 
@@ -178,9 +179,9 @@ public struct Assessor {
             log("candidate \(artefact.name): hashing files and structural checks")
             report.files = try artefact.files()
         } catch {
-            log("candidate \(name): \(error)")
+            log("candidate \(name): \(OutputError.plainReason(error))")
             return CheckedCandidate(artefact: nil, report: CandidateReport(name: name, format: "unknown", target: request.target,
-                                                                           error: "\(error)"))
+                                                                           error: OutputError.plainReason(error)))
         }
         report.structural = StructuralChecks.run(candidate: artefact, baseline: baseline, probeText: plan.text)
         if let shape = report.structural.first(where: { $0.name == "shape" }), !shape.passed {
@@ -221,8 +222,8 @@ public struct Assessor {
                 report.metrics.append(MetricResult(id: MetricID.smoke, value: problems.isEmpty ? 1 : 0))
             }
         } catch {
-            log("candidate \(artefact.name): \(error)")
-            report.error = "\(error)"
+            log("candidate \(artefact.name): \(OutputError.plainReason(error))")
+            report.error = OutputError.plainReason(error)
         }
         return report
     }

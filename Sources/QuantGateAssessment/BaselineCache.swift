@@ -78,7 +78,7 @@ public enum BaselineCache {
                 indices: storage == .full ? [] : try file.readInt32s("/indices").values)
             return (distributions, nil)
         } catch {
-            return (nil, "\(error)")
+            return (nil, OutputError.plainReason(error))
         }
     }
 

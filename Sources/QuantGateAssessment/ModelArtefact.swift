@@ -73,6 +73,10 @@ public struct ModelArtefact: Sendable {
             packed = model.checkpoint
         } else if isDirectory.boolValue {
             let directory = try ModelDirectory(path: path)
+            if let method = directory.configuration.declaredQuantization {
+                throw AssessmentError.unreadable(path: path, reason: "config.json declares quantization_config.quant_method \"\(method)\"; "
+                                                 + "QuantGate reads compressed-tensors (FP8), gptq and awq model directories and GGUF files")
+            }
             format = .safetensors
             configuration = directory.configuration
             weights = directory.checkpoint

@@ -1,5 +1,6 @@
 import QuantGateFormats
 import QuantGateModel
+import QuantGateOutput
 import QuantGateQuantize
 import QuantGateReport
 
@@ -73,7 +74,7 @@ extension StructuralChecks {
             do {
                 linear = try checkpoint.unpack(module: module)
             } catch {
-                problems.append("\(module) cannot be unpacked: \(error)")
+                problems.append("\(module) cannot be unpacked: \(OutputError.plainReason(error))")
                 continue
             }
             if !linear.scales.allSatisfy({ $0.isFinite && $0 > 0 }) { problems.append("\(module).scales has a zero, negative or non-finite scale") }

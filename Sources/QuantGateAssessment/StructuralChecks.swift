@@ -1,6 +1,7 @@
 import Foundation
 import QuantGateFormats
 import QuantGateModel
+import QuantGateOutput
 import QuantGateQuantize
 import QuantGateReport
 import QuantGateSafetensors
@@ -208,7 +209,7 @@ public enum StructuralChecks {
             do {
                 values = try candidate.weights.weight(name).values
             } catch {
-                return [StructuralCheck(name: "finite-values", passed: false, detail: "\(name) cannot be read: \(error)")]
+                return [StructuralCheck(name: "finite-values", passed: false, detail: "\(name) cannot be read: \(OutputError.plainReason(error))")]
             }
             checked += 1
             if values.withUnsafeBufferPointer(FiniteScan.firstNonFinite) != nil {

@@ -1,6 +1,7 @@
 import QuantGateHDF5
 import Dispatch
 import Foundation
+import QuantGateOutput
 import QuantGateTensors
 import QuantGateTokenizer
 
@@ -55,8 +56,9 @@ enum DocumentReader {
     }
 
     static func readText(_ path: String) throws -> String {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw CalibrationDataError.unreadable(path: path, reason: "cannot be read")
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw CalibrationDataError.unreadable(path: path, reason: OutputError.plainReason(error))
         }
         guard let text = String(validating: data, as: UTF8.self) else {
             throw CalibrationDataError.unreadable(path: path, reason: "is not valid UTF-8 text")

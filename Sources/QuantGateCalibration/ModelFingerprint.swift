@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import QuantGateModel
+import QuantGateOutput
 
 /// A model's content hash: SHA-256 over `config.json`'s bytes, then every tensor in name order
 /// (name, dtype, shape, raw bytes). Re-sharding or reordering a checkpoint keeps the hash; changing
@@ -11,8 +12,9 @@ public enum ModelFingerprint {
     public static func compute(_ directory: ModelDirectory) throws -> String {
         var hasher = SHA256()
         let configPath = URL(fileURLWithPath: directory.path).appendingPathComponent("config.json").path
-        guard let config = FileManager.default.contents(atPath: configPath) else {
-            throw CalibrationDataError.unreadable(path: configPath, reason: "cannot be read")
+        let config: Data
+        do { config = try Data(contentsOf: URL(fileURLWithPath: configPath)) } catch {
+            throw CalibrationDataError.unreadable(path: configPath, reason: OutputError.plainReason(error))
         }
         hasher.update(int64: Int64(config.count))
         hasher.update(data: config)

@@ -1,4 +1,5 @@
 import Foundation
+import QuantGateOutput
 
 /// The architectures QuantGate runs: decoder-only Llama-family transformers.
 public enum ModelFamily: String, CaseIterable, Sendable, Codable {
@@ -50,12 +51,16 @@ public struct LlamaConfiguration: Equatable, Sendable {
     /// `use_sliding_window` is true), or nil for full causal attention. The runtime attends fully, so it
     /// refuses windows longer than this rather than compute something else.
     public var slidingWindow: Int?
+    /// The `quant_method` of a `quantization_config` the file declares (`"quantized"` when it declares one
+    /// without a method), or nil for a full-precision checkpoint.
+    public var declaredQuantization: String?
 
     /// Reads and validates `config.json` at `path`.
     /// - Throws: ``ModelError`` naming the file and field.
     public init(contentsOf path: String) throws {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ModelError.malformedConfig(file: path, reason: "cannot read the file")
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw ModelError.malformedConfig(file: path, reason: "cannot be read: \(OutputError.plainReason(error))")
         }
         try self.init(json: data, file: path)
     }
@@ -92,6 +97,9 @@ public struct LlamaConfiguration: Equatable, Sendable {
             slidingWindow = try config.positiveInt("sliding_window")
         default:
             slidingWindow = nil
+        }
+        if let quantization = config.value("quantization_config") {
+            if case .string(let method)? = quantization["quant_method"] { declaredQuantization = method } else { declaredQuantization = "quantized" }
         }
         switch family {
         case .llama:

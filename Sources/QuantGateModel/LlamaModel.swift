@@ -68,14 +68,13 @@ public final class LlamaModel: Sendable {
     public var keepsBlocksResident: Bool { residentBlocks != nil }
 
     /// Token embeddings: `[T, hidden]`.
-    /// - Throws: ``ModelError/invalidField(file:field:reason:)`` for an id outside the vocabulary.
+    /// - Throws: ``ModelError/tokenOutsideVocabulary(position:token:vocabularySize:)`` for an id outside the vocabulary.
     public func embed(_ tokens: [Int]) throws -> Matrix {
         let h = configuration.hiddenSize
         var x = Matrix(rows: tokens.count, columns: h)
         for (t, token) in tokens.enumerated() {
             guard token >= 0 && token < configuration.vocabSize else {
-                throw ModelError.invalidField(file: "tokens", field: "position \(t)",
-                                              reason: "holds token id \(token), outside the vocabulary of \(configuration.vocabSize)")
+                throw ModelError.tokenOutsideVocabulary(position: t, token: token, vocabularySize: configuration.vocabSize)
             }
             x.values.replaceSubrange((t * h)..<((t + 1) * h), with: embeddings[(token * h)..<((token + 1) * h)])
         }

@@ -37,12 +37,16 @@ public struct ModelDirectory: Sendable {
         TensorCheck(configuration: configuration, tensors: checkpoint.tensors)
     }
 
-    /// Refuses what no command may use as a source checkpoint: tensors that disagree with `config.json` or are
+    /// Refuses what no command may use as a source checkpoint: a checkpoint that is already quantized, tensors that disagree with `config.json` or are
     /// not stored as floats (``check()``), and any NaN or ±Inf value (``FiniteScan``). Reads the weights once,
     /// one chunk at a time; nothing is kept.
     /// - Parameter progress: after each tensor scanned: (done, total, name).
     /// - Throws: ``ModelError`` naming the directory, or the file, tensor and element.
     public func validate(progress: ((Int, Int, String) -> Void)? = nil) throws(ModelError) {
+        if let method = configuration.declaredQuantization {
+            throw .invalidField(file: URL(fileURLWithPath: path).appendingPathComponent("config.json").path, field: "quantization_config",
+                                reason: "declares a quantized checkpoint (quant_method \"\(method)\"); the source must be a full-precision checkpoint")
+        }
         try check().validate(directory: path)
         try FiniteScan.check(checkpoint, progress: progress)
     }

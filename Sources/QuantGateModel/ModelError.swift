@@ -18,6 +18,8 @@ public enum ModelError: Error, Equatable, CustomStringConvertible, Sendable {
                                    wrongDType: [String])
     /// A stored tensor holds a NaN or ±Inf: `index` is the first such element (flat, row-major).
     case nonFiniteWeight(file: String, tensor: String, index: Int, value: Float)
+    /// A token id the model has no embedding for (the tokenizer and `config.json` disagree).
+    case tokenOutsideVocabulary(position: Int, token: Int, vocabularySize: Int)
 
     public var description: String {
         switch self {
@@ -44,6 +46,9 @@ public enum ModelError: Error, Equatable, CustomStringConvertible, Sendable {
             return "\(directory): tensors disagree with config.json: " + parts.joined(separator: "; ")
         case .nonFiniteWeight(let file, let tensor, let index, let value):
             return "\(file): tensor \(tensor): element \(index) is \(value); every weight must be finite"
+        case .tokenOutsideVocabulary(let position, let token, let vocabularySize):
+            return "token id \(token) at position \(position) is outside the model's vocabulary (config.json vocab_size \(vocabularySize)): "
+                + "the tokenizer and the model disagree"
         }
     }
 

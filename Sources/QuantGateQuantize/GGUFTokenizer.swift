@@ -1,5 +1,6 @@
 import Foundation
 import QuantGateFormats
+import QuantGateOutput
 import QuantGateTensors
 import QuantGateTokenizer
 
@@ -17,8 +18,9 @@ public enum GGUFTokenizerWriter {
     public static func metadata(directory: String, vocabularySize: Int) throws -> [(key: String, value: GGUFValue)] {
         let path = URL(fileURLWithPath: directory).appendingPathComponent("tokenizer.json").path
         let tokenizer = try Tokenizer(directory: directory)
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw GGUFError.unreadable(file: path, reason: "cannot be read")
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw GGUFError.unreadable(file: path, reason: OutputError.plainReason(error))
         }
         let root = try JSONDecoder().decode(JSONValue.self, from: data)
         guard root["model"]?["type"]?.string == "BPE", let vocabulary = root["model"]?["vocab"]?.object else {

@@ -34,7 +34,7 @@ struct DirectoryTree {
             let path = Self.join(folder, name)
             let entry = relative.isEmpty ? name : relative + "/" + name
             let attributes: [FileAttributeKey: Any]
-            do { attributes = try FileManager.default.attributesOfItem(atPath: path) } catch { throw ReportError("\(path): cannot be read") }
+            do { attributes = try FileManager.default.attributesOfItem(atPath: path) } catch { throw ReportError.unreadable(path, error) }
             switch attributes[.type] as? FileAttributeType {
             case .typeRegular?: files[entry] = (attributes[.size] as? NSNumber)?.int64Value ?? 0
             case .typeDirectory?: try walk(path, relative: entry)

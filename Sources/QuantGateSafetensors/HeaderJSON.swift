@@ -1,4 +1,5 @@
 import Foundation
+import QuantGateOutput
 
 /// The JSON layer of a safetensors header: decodes the object into raw entries (names, dtype
 /// strings, shapes, offsets) and the metadata map, turning every decoding failure into a
@@ -27,7 +28,7 @@ enum HeaderJSON {
         } catch let error as DecodingError {
             throw describe(error, file: file)
         } catch {
-            throw SafetensorsError.malformedHeader(file: file, reason: "\(error)")
+            throw SafetensorsError.malformedHeader(file: file, reason: OutputError.plainReason(error))
         }
     }
 
@@ -60,7 +61,7 @@ enum HeaderJSON {
             }
             return .malformedHeader(file: file, reason: "the header is not a JSON object")
         @unknown default:
-            return .malformedHeader(file: file, reason: "\(error)")
+            return .malformedHeader(file: file, reason: OutputError.plainReason(error))
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import QuantGateOutput
 import QuantGateTensors
 
 /// The weights of a checkpoint: one `.safetensors` file, or the shards that
@@ -92,7 +93,7 @@ public final class SafetensorsCheckpoint: Sendable {
         do {
             map = try JSONDecoder().decode(Index.self, from: Data(contentsOf: URL(fileURLWithPath: index))).weightMap
         } catch {
-            throw SafetensorsError.malformedIndex(index: index, reason: "expected {\"weight_map\": {tensor: shard file}} (\(error))")
+            throw SafetensorsError.malformedIndex(index: index, reason: "\(OutputError.plainReason(error)) (expected {\"weight_map\": {tensor: shard file}})")
         }
         var shards: [String: SafetensorsFile] = [:]
         for shard in Set(map.values).sorted() {

@@ -1,4 +1,5 @@
 import Foundation
+import QuantGateOutput
 
 /// A tokenizer read from a Hugging Face `tokenizer.json` (and `tokenizer_config.json`), giving
 /// the same ids as the Python `tokenizers` library (0.23) for the components it supports: BPE
@@ -48,7 +49,7 @@ public struct Tokenizer: Sendable {
         do {
             return [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
         } catch {
-            throw .unreadable(path: path, reason: error.localizedDescription)
+            throw .unreadable(path: path, reason: OutputError.plainReason(error))
         }
     }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import QuantGateModel
+import QuantGateOutput
 import QuantGateTensors
 import QuantGateTokenizer
 
@@ -115,9 +116,11 @@ struct TokenizerBenchCommand: ParsableCommand {
 
     func run() throws {
         let tokenizer = try Tokenizer(directory: model)
-        guard let data = FileManager.default.contents(atPath: text), let content = String(data: data, encoding: .utf8) else {
-            throw InputError(description: "\(text): cannot read as UTF-8 text")
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: text)) } catch {
+            throw InputError(description: "\(text): \(OutputError.plainReason(error))")
         }
+        guard let content = String(data: data, encoding: .utf8) else { throw InputError(description: "\(text): is not UTF-8 text") }
         var tokens = tokenizer.encode(content).count
         var fastest = Double.infinity
         for _ in 0..<repeats {

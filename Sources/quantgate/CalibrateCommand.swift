@@ -65,11 +65,23 @@ struct CalibrateCommand: ParsableCommand {
             throw InputError(description: "\(model): no such file or directory")
         }
         let directory = try checkedModelDirectory(model)
-        let c = directory.configuration
         let tokenizer = try Tokenizer(directory: model)
-        let set = try calibration.load(tokenizer: tokenizer, configuration: c)
+        let set = try calibration.load(tokenizer: tokenizer, configuration: directory.configuration)
         var report = CalibrationReport(set: set)
         for line in set.diagnostics.notes { note(line) }
+        do {
+            try measure(set: set, directory: directory, tokenizer: tokenizer, report: &report)
+        } catch {
+            // What was measured so far (the data diagnostics above all) is not lost with the error: stdout may
+            // be a pipe that the failing job's log never shows.
+            if !quiet { FileHandle.standardError.write(Data("calibration so far:\n\(report.text)\n".utf8)) }
+            throw error
+        }
+    }
+
+    /// Everything after the data are loaded: cache check, data-fit check, preflight, calibration, report.
+    private func measure(set: CalibrationSet, directory: ModelDirectory, tokenizer: Tokenizer, report: inout CalibrationReport) throws {
+        let c = directory.configuration
         report.modelHash = try ModelFingerprint.compute(directory)
         let key = CalibrationKey(modelHash: report.modelHash, set: set, hessian: !noHessian)
         let cache = out.map { CalibrationCache.status(at: $0, key: key, configuration: c) } ?? .absent

@@ -27,6 +27,8 @@ struct QuantGateCommand: ParsableCommand {
                 print(fullMessage(for: error))
             } else if ExitStatus.isQuantGateError(error) {
                 ErrorReporter.report(error)
+            } else if let message = ExitStatus.fileError(error) {
+                ErrorReporter.report(message)
             } else {
                 ErrorReporter.report(fullMessage(for: error))
             }

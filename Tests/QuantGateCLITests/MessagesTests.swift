@@ -127,4 +127,37 @@ struct MessagesTests {
                                       "--no-tasks", "--no-smoke", "--quiet"]), "\(config): \(words)")
         }
     }
+
+    @Test("a checkpoint that declares another quantization is refused as a source and as a candidate, naming quantization_config")
+    func declaredQuantization() throws {
+        let copy = try CheckpointDamage.copy(Fixtures.exampleModel)
+        defer { try? FileManager.default.removeItem(at: copy) }
+        try CheckpointDamage.setField("quantization_config", to: #"{"quant_method": "bitsandbytes", "load_in_4bit": true}"#, in: copy)
+        let out = copy.appendingPathComponent("out.gguf").path
+        Self.refused(try CLI.run(["quantize", copy.path, "--format", "gguf:Q8_0", "--out", out]), "quantization_config", "bitsandbytes")
+        Self.refused(try CLI.run(["eval", copy.path, "--text", Self.hamlet]), "quantization_config", "bitsandbytes")
+        Self.refused(try CLI.run(["eval", model, copy.path, "--text", Self.hamlet, "--no-smoke", "--quiet"]),
+                     "quant_method \"bitsandbytes\"", "reads compressed-tensors")
+        #expect(!FileManager.default.fileExists(atPath: out))
+    }
+
+    @Test("a config.json that cannot be read says why (a directory), not just 'cannot read'")
+    func unreadableConfig() throws {
+        let copy = try CheckpointDamage.copy(Fixtures.exampleModel)
+        defer { try? FileManager.default.removeItem(at: copy) }
+        let config = copy.appendingPathComponent("config.json")
+        try FileManager.default.removeItem(at: config)
+        try FileManager.default.createDirectory(at: config, withIntermediateDirectories: false)
+        Self.refused(try CLI.run(["inspect", copy.path]), "config.json", "is a directory")
+    }
+
+    @Test("calibrate: an error after the data are read still shows their diagnostics on stderr")
+    func calibrationDiagnosticsSurvive() throws {
+        let directory = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let foreign = try Self.write("not a statistics file", "stats.h5", in: directory)
+        let result = try CLI.run(["calibrate", model, "--data", "prose", "--samples", "2", "--seq-len", "64", "--out", foreign])
+        Self.refused(result, "stats.h5", "pass --force", "calibration so far:", "tokens ")
+        #expect(try String(contentsOfFile: foreign, encoding: .utf8) == "not a statistics file")
+    }
 }

@@ -82,7 +82,7 @@ struct ForwardAgreementTests {
     @Test("an out-of-vocabulary token id is an error naming the position")
     func badToken() throws {
         let model = try LlamaModel(directory: ModelDirectory(path: Fixtures.exampleModel.path))
-        #expect(throws: ModelError.invalidField(file: "tokens", field: "position 1", reason: "holds token id 4096, outside the vocabulary of 4096")) {
+        #expect(throws: ModelError.tokenOutsideVocabulary(position: 1, token: 4096, vocabularySize: 4096)) {
             try model.logits(tokens: [5, 4096])
         }
     }

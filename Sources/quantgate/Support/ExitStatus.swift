@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import QuantGateAssessment
 import QuantGateCalibration
 import QuantGateFormats
@@ -29,9 +30,18 @@ enum ExitStatus: Int32 {
             || error is GPTQError || error is AWQError || error is OutputError
     }
 
+    /// A Foundation file error that escaped the library (reading or writing a path the user gave): the path
+    /// and the reason in plain words, an input error. Nil for any other error.
+    static func fileError(_ error: any Error) -> String? {
+        let ns = error as NSError
+        guard ns.domain == NSCocoaErrorDomain || ns.domain == NSPOSIXErrorDomain,
+              let path = ns.userInfo[NSFilePathErrorKey] as? String ?? (ns.userInfo[NSURLErrorKey] as? URL)?.path else { return nil }
+        return "\(path): \(OutputError.plainReason(error))"
+    }
+
     init(for error: any Error) {
         switch error {
-        case _ where Self.isQuantGateError(error), is ValidationError:
+        case _ where Self.isQuantGateError(error) || Self.fileError(error) != nil, is ValidationError:
             self = .usageOrInputError
         case let exit as ExitCode:
             self = exit == .success ? .success : exit.rawValue == ExitStatus.gateFailed.rawValue ? .gateFailed : .usageOrInputError
