@@ -64,10 +64,12 @@ public struct Assessor {
         self.progress = progress
     }
 
-    /// Runs the whole assessment. Input errors about the baseline or the settings throw, and so do
+    /// Runs the whole assessment. Input errors about the baseline, the settings or a baseline cache path
+    /// that may not be written (``BaselineCache/checkWritable(path:replace:)``) throw, and so do
     /// candidates that cannot be read (``AssessmentError/unreadableCandidates(_:)``), all before any
     /// forward pass; a candidate that cannot be run is reported with its `error` set (and fails any gate).
     public func run(baselinePath: String, candidates: [CandidateRequest]) throws -> EvalReport {
+        if let path = plan.baselineCachePath { try BaselineCache.checkWritable(path: path, replace: plan.replaceBaselineCache) }
         let baseline = try ModelArtefact(path: baselinePath)
         if baseline.source != nil { log("baseline \(baseline.name): checking the weights") }
         try baseline.validateSource { done, total, _ in progress("check", done, total) }

@@ -13,13 +13,8 @@ import QuantGateTokenizer
 /// directory or an AutoAWQ GEMM directory.
 /// The evaluator only ever sees what the files hold, never a quantizer's in-memory weights.
 public struct ModelArtefact: Sendable {
-    public enum Format: String, Sendable {
-        case safetensors
-        case gguf
-        case compressedTensors = "compressed-tensors"
-        case gptq
-        case awq
-    }
+    /// The formats an artefact is detected as: the ones a report records (``CandidateFormat``).
+    public typealias Format = CandidateFormat
 
     /// The path as given.
     public let path: String

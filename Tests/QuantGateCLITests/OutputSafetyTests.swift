@@ -165,7 +165,9 @@ struct OutputSafetyTests {
         let out = root.appendingPathComponent("pl")
         let user = try Self.userDirectory(in: root)
         let settings = try GateCommandsTests.smallSettings(in: root)
-        let pipeline = ["pipeline", model, "--targets", "cpu", "--format", "gguf:Q8_0"] + Self.calibration + settings
+        let text = root.appendingPathComponent("text.txt")
+        try String(try String(contentsOf: text, encoding: .utf8).prefix(4000)).write(to: text, atomically: true, encoding: .utf8)
+        let pipeline = ["pipeline", model, "--targets", "cpu", "--format", "gguf:Q8_0", "--eval-text", text.path] + Self.calibration + settings
         let onUser = try CLI.run(pipeline + ["--out", user.path, "--force"])
         #expect(onUser.status == 2 && onUser.stderr.contains("QuantGate did not write"), "\(onUser.stderr)")
         #expect(Self.entries(user) == ["sub"])
@@ -181,6 +183,7 @@ struct OutputSafetyTests {
         #expect(forced.status == 0, "\(forced.stderr)")
         #expect(Self.entries(out.appendingPathComponent("artefacts")) == ["bard-5m-Q8_0.gguf"])
         #expect(Self.entries(root).filter { $0.hasPrefix(".") }.isEmpty)
+        #expect(Self.entries(out) == [".quantgate-output", "artefacts", "baseline.h5", "report"], "\(Self.entries(out))")
     }
 }
 
