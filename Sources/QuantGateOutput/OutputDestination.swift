@@ -8,7 +8,8 @@ import Foundation
 /// - everything is written into a unique temporary sibling (`.NAME.quantgate-PID-RANDOM.partial`), flushed
 ///   to disk, then renamed onto the final name (atomically; without `replace`, a name that appeared
 ///   meanwhile is not overwritten);
-/// - on any error, or an interrupt, the temporary is removed, as are parent directories this write created.
+/// - on any error, or an interrupt, the temporary is removed, as are parent directories this write created;
+///   a temporary left by a process that was killed outright is removed by the next write of the same output.
 public struct OutputDestination: Sendable {
     /// Whether the output is a single file or a directory.
     public enum Kind: Sendable { case file, directory }
@@ -69,6 +70,7 @@ public struct OutputDestination: Sendable {
         try checkWritable()
         let parent = (path as NSString).deletingLastPathComponent
         let created = try Self.createParents(parent.isEmpty ? "." : parent, for: path)
+        Self.removeAbandonedTemporaries(of: path)
         let temporary = Self.temporaryName(for: path)
         TemporaryRegistry.shared.add(temporary)
         var renamed = false
@@ -138,6 +140,20 @@ public struct OutputDestination: Sendable {
         let url = URL(fileURLWithPath: path)
         let random = String(UInt64.random(in: 0...UInt64.max), radix: 16)
         return url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).quantgate-\(getpid())-\(random).partial").path
+    }
+
+    /// Removes the temporaries of `path` that a process killed outright (SIGKILL, the out-of-memory killer)
+    /// could not remove: those whose process is gone. A live process's temporary is never touched.
+    static func removeAbandonedTemporaries(of path: String) {
+        let url = URL(fileURLWithPath: path)
+        let prefix = ".\(url.lastPathComponent).quantgate-"
+        let parent = url.deletingLastPathComponent().path
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: parent)) ?? [] where name.hasPrefix(prefix) {
+            let rest = name.dropFirst(prefix.count)
+            guard let dash = rest.firstIndex(of: "-"), let pid = Int32(rest[..<dash]), pid > 0,
+                  rest.hasSuffix(".partial") || rest.hasSuffix(".partial-replaced") else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH { removeTree(parent + "/" + name) }
+        }
     }
 
     /// Creates the missing directories up to `directory`; returns the ones created, outermost first.

@@ -104,6 +104,24 @@ struct OutputDestinationTests {
         #expect(Self.entries(existing) == [OutputDestination.marker])
     }
 
+    @Test("a temporary left by a killed process is removed by the next write; a live process's is kept")
+    func abandonedTemporaries() throws {
+        let root = try Self.scratch()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let finished = Process()
+        finished.executableURL = URL(fileURLWithPath: "/bin/true")
+        try finished.run()
+        finished.waitUntilExit()
+        let dead = root.appendingPathComponent(".out.gguf.quantgate-\(finished.processIdentifier)-abc.partial")
+        let live = root.appendingPathComponent(".out.gguf.quantgate-\(getpid())-def.partial")
+        let other = root.appendingPathComponent(".other.gguf.quantgate-\(finished.processIdentifier)-abc.partial")
+        for url in [dead, live, other] { try Data("half".utf8).write(to: url) }
+        try OutputDestination(root.appendingPathComponent("out.gguf").path, kind: .file, replace: false).write {
+            try Data("whole".utf8).write(to: URL(fileURLWithPath: $0))
+        }
+        #expect(Self.entries(root) == [live.lastPathComponent, other.lastPathComponent, "out.gguf"].sorted())
+    }
+
     @Test("an empty path and a path under a file are refused in plain words")
     func badPaths() throws {
         let root = try Self.scratch()
