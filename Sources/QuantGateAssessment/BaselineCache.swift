@@ -86,12 +86,11 @@ public enum BaselineCache {
     /// (replaced when it was made for other inputs), or — only with `replace` (`--force`) — another file;
     /// never a directory.
     public static func checkWritable(path: String, replace: Bool) throws {
-        try OutputDestination(path, kind: .file, replace: true).checkWritable()  // a directory, never
-        let exists = FileManager.default.fileExists(atPath: path)
-        if exists && !replace && !isBaselineFile(path) {
-            throw OutputError(path: path, reason: "exists and is not a QuantGate baseline file (pass --force to replace it)")
-        }
-        try OutputDestination(path, kind: .file, replace: exists).checkWritable()
+        _ = try destination(path: path, replace: replace)
+    }
+
+    private static func destination(path: String, replace: Bool) throws -> OutputDestination {
+        try OutputDestination.cache(path, replace: replace, what: "a QuantGate baseline file") { isBaselineFile($0) ? nil : "no \(format) format attribute" }
     }
 
     /// Whether `path` is an HDF5 file with this layout's `format` attribute (whatever its inputs).
@@ -105,8 +104,7 @@ public enum BaselineCache {
     /// Writes `distributions` under `key` through ``OutputDestination`` (see ``checkWritable(path:replace:)``).
     /// - Throws: ``OutputError`` naming `path` (never the temporary); nothing is left behind.
     public static func save(_ distributions: BaselineDistributions, key: String, path: String, replace: Bool) throws {
-        try checkWritable(path: path, replace: replace)
-        try OutputDestination(path, kind: .file, replace: FileManager.default.fileExists(atPath: path)).write { temporary in
+        try destination(path: path, replace: replace).write { temporary in
             do {
                 let file = try HDF5File.create(temporary)
                 try file.setAttribute("format", .string(format))

@@ -48,12 +48,14 @@ public enum CalibrationCache {
     /// Throws unless a statistics file may be written at `path`, which holds what `status` says: nothing, or a
     /// statistics file of QuantGate's (replaced when stale), or — only with `replace` — another file.
     public static func checkWritable(path: String, status: CacheStatus, replace: Bool) throws {
-        try OutputDestination(path, kind: .file, replace: true).checkWritable()  // a directory, never
-        if case .invalid(let reason) = status, !replace {
-            let detail = reason.hasPrefix(path + ": ") ? String(reason.dropFirst(path.count + 2)) : reason
-            throw OutputError(path: path, reason: "exists and is not a calibration file QuantGate can reuse (\(detail)); pass --force to replace it")
+        _ = try destination(path: path, status: status, replace: replace)
+    }
+
+    private static func destination(path: String, status: CacheStatus, replace: Bool) throws -> OutputDestination {
+        try OutputDestination.cache(path, replace: replace, what: "a calibration file QuantGate can reuse") { _ in
+            if case .invalid(let reason) = status { return reason }
+            return nil
         }
-        try OutputDestination(path, kind: .file, replace: status != .absent).checkWritable()
     }
 
     /// The statistics for `key`: the cached file when it matches, else freshly computed by
@@ -78,8 +80,7 @@ public enum CalibrationCache {
             if let file = checked.file, !recompute { return (file, checked.status) }
             before = checked.status
         }
-        try checkWritable(path: path, status: before, replace: replace)
-        try OutputDestination(path, kind: .file, replace: before != .absent).write { temporary in
+        try destination(path: path, status: before, replace: replace).write { temporary in
             do {
                 let writer = try StatisticsWriter(path: temporary, key: key, set: set, configuration: configuration)
                 try calibrator.run(windows: set.windows, progress: progress) { try writer.append($0) }

@@ -18,7 +18,7 @@ public enum EvalError: Error, Equatable, CustomStringConvertible, Sendable {
         case .textTooShort(let file, let tokens, let needed, let protocolName):
             "\(file): \(tokens) tokens, but the \(protocolName) protocol needs at least \(needed); use a longer text or a smaller --ctx"
         case .contextTooLong(let context, let maximum):
-            "--ctx \(context) exceeds the model's max_position_embeddings (\(maximum)); pass --force to evaluate anyway"
+            "--ctx \(context) exceeds the model's max_position_embeddings (\(maximum)); pass --allow-long-context to evaluate anyway"
         case .invalidSetting(let flag, let reason):
             "\(flag) \(reason)"
         case .invalidTaskFile(let file, let line, let reason):

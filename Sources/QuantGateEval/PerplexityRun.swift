@@ -9,14 +9,14 @@ public struct PerplexityRun: Sendable {
     public var context: Int
     /// Window step for the `hf` protocol (default: `context`, no overlap). Ignored by `llama.cpp`.
     public var stride: Int?
-    /// Allow `context` beyond the model's `max_position_embeddings`.
-    public var force: Bool
+    /// Allow `context` beyond the model's `max_position_embeddings` (`--allow-long-context`).
+    public var allowLongContext: Bool
 
-    public init(protocolKind: PerplexityProtocol = .hf, context: Int = 512, stride: Int? = nil, force: Bool = false) {
+    public init(protocolKind: PerplexityProtocol = .hf, context: Int = 512, stride: Int? = nil, allowLongContext: Bool = false) {
         self.protocolKind = protocolKind
         self.context = context
         self.stride = stride
-        self.force = force
+        self.allowLongContext = allowLongContext
     }
 
     /// Tokenises the text at `textPath` and plans its windows.
@@ -56,7 +56,7 @@ public struct PerplexityRun: Sendable {
     func validate(configuration: LlamaConfiguration) throws {
         // 8 keeps at least 3 scored tokens per llama.cpp chunk, so the standard error is defined.
         guard context >= 8 else { throw EvalError.invalidSetting(flag: "--ctx", reason: "must be at least 8, got \(context)") }
-        if context > configuration.maxPositionEmbeddings && !force {
+        if context > configuration.maxPositionEmbeddings && !allowLongContext {
             throw EvalError.contextTooLong(context: context, maximum: configuration.maxPositionEmbeddings)
         }
         if let stride, stride < 1 || stride > context {

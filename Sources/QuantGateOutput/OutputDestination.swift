@@ -5,11 +5,15 @@ import Foundation
 /// - an existing path is refused unless `replace` (`--force`) is given; a directory is replaced only when
 ///   it is one QuantGate wrote (it holds ``marker``), a file output never replaces a directory and a
 ///   directory output never replaces a file;
-/// - everything is written into a unique temporary sibling (`.NAME.quantgate-PID-RANDOM.partial`), flushed
-///   to disk, then renamed onto the final name (atomically; without `replace`, a name that appeared
-///   meanwhile is not overwritten);
-/// - on any error, or an interrupt, the temporary is removed, as are parent directories this write created;
-///   a temporary left by a process that was killed outright is removed by the next write of the same output.
+/// - everything is written into a unique temporary sibling (``TemporaryName``), flushed to disk, then
+///   renamed onto the final name (atomically; without `replace`, a name that appeared meanwhile is not
+///   overwritten);
+/// - on any error, or an interrupt (SIGINT, SIGTERM, SIGHUP), the temporary is removed, as are parent
+///   directories this write created; what a process killed outright (SIGKILL) left is removed by the next
+///   write of the same output on the same machine.
+///
+/// ``write(_:)`` does it in one step; ``stage(_:)`` and ``StagedOutput/commit()`` in two, so a command with
+/// several outputs renames them only once all of them are complete.
 public struct OutputDestination: Sendable {
     /// Whether the output is a single file or a directory.
     public enum Kind: Sendable { case file, directory }
@@ -19,7 +23,9 @@ public struct OutputDestination: Sendable {
 
     /// The final path, as given (a trailing `/` removed).
     public let path: String
+    /// A file or a directory.
     public let kind: Kind
+    /// Whether an existing output may be replaced (`--force`; a directory only if QuantGate wrote it).
     public let replace: Bool
 
     /// - Throws: ``OutputError`` for an empty path.
@@ -61,98 +67,44 @@ public struct OutputDestination: Sendable {
         return lstat(directory + "/" + marker, &info) == 0 && info.st_mode & S_IFMT == S_IFREG
     }
 
-    /// Writes the output: `body` gets the temporary path (for a directory: created, holding the marker;
-    /// for a file: not yet created) and fills it; then it is flushed and renamed onto ``path``.
+    /// Writes the output in one step: ``stage(_:)``, then ``StagedOutput/commit()``.
     /// - Throws: ``OutputError`` (the path refused, or an I/O failure in plain words) or what `body`
     ///   throws; nothing is left behind.
     @discardableResult
     public func write<T>(_ body: (String) throws -> T) throws -> T {
+        let (staged, result) = try stage(body)
+        try staged.commit()
+        return result
+    }
+
+    /// Writes the output under its temporary name: `body` gets the temporary path (for a directory:
+    /// created, holding the marker; for a file: not yet created) and fills it; then it is flushed to disk.
+    /// Nothing appears under ``path`` until the returned ``StagedOutput`` is committed; one never committed
+    /// is removed.
+    /// - Throws: ``OutputError`` (the path refused, or an I/O failure in plain words) or what `body`
+    ///   throws; nothing is left behind.
+    public func stage<T>(_ body: (String) throws -> T) throws -> (StagedOutput, T) {
         try checkWritable()
         let parent = (path as NSString).deletingLastPathComponent
         let created = try Self.createParents(parent.isEmpty ? "." : parent, for: path)
-        Self.removeAbandonedTemporaries(of: path)
-        let temporary = Self.temporaryName(for: path)
-        TemporaryRegistry.shared.add(temporary)
-        var renamed = false
-        defer {
-            TemporaryRegistry.shared.remove(temporary)
-            if !renamed {
-                Self.removeTree(temporary)
-                for directory in created.reversed() { rmdir(directory) }
-            }
-        }
-        let result: T
+        TemporaryName.removeAbandoned(of: path)
+        let staged = StagedOutput(destination: self, temporary: TemporaryName.make(for: path), createdParents: created)
+        let temporary = staged.temporary
         do {
             if kind == .directory {
                 try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: false)
                 try Data("QuantGate wrote this directory; `--force` may replace it.\n".utf8)
                     .write(to: URL(fileURLWithPath: temporary + "/" + Self.marker))
             }
-            result = try body(temporary)
+            let result = try body(temporary)
             try Self.flush(temporary)
+            return (staged, result)
         } catch let error as OutputError {
             // An output written inside this one is named by its final path, never the temporary's.
             guard error.path.hasPrefix(temporary) else { throw error }
             throw OutputError(path: path + error.path.dropFirst(temporary.count), reason: error.reason)
         } catch let error where Self.isFoundationError(error) {
             throw OutputError.cannotWrite(path, error)
-        }
-        try checkWritable()
-        try moveIntoPlace(temporary)
-        renamed = true
-        Self.flushDirectory(parent.isEmpty ? "." : parent)
-        return result
-    }
-
-    /// Renames `temporary` onto ``path``: without `replace` never over an existing name (a file is hard-linked,
-    /// which fails on an existing name, then its temporary name removed; a directory is renamed, which fails
-    /// over a file or a non-empty directory); with `replace`, a file is replaced atomically and a directory is
-    /// moved aside, the new one moved in, and the old one deleted.
-    private func moveIntoPlace(_ temporary: String) throws {
-        if !replace || !FileManager.default.fileExists(atPath: path) {
-            let moved = kind == .file ? link(temporary, path) == 0 && unlink(temporary) == 0 : rename(temporary, path) == 0
-            guard moved else {
-                let code = errno
-                let reason = [EEXIST, ENOTEMPTY, ENOTDIR, EISDIR].contains(code)
-                    ? "appeared while it was being written (pass --force to replace it)" : "cannot be written: \(OutputError.describe(errno: code))"
-                throw OutputError(path: path, reason: reason)
-            }
-            return
-        }
-        if kind == .file {
-            guard rename(temporary, path) == 0 else { throw OutputError(path: path, reason: "cannot be replaced: \(OutputError.describe(errno: errno))") }
-            return
-        }
-        let aside = Self.temporaryName(for: path) + "-replaced"
-        guard rename(path, aside) == 0 else {
-            throw OutputError(path: path, reason: "cannot be moved aside to be replaced: \(OutputError.describe(errno: errno))")
-        }
-        guard rename(temporary, path) == 0 else {
-            let reason = OutputError.describe(errno: errno)
-            _ = rename(aside, path)
-            throw OutputError(path: path, reason: "cannot be replaced: \(reason)")
-        }
-        Self.removeTree(aside)
-    }
-
-    /// `.NAME.quantgate-PID-RANDOM.partial` beside `path`: unique per process and call.
-    static func temporaryName(for path: String) -> String {
-        let url = URL(fileURLWithPath: path)
-        let random = String(UInt64.random(in: 0...UInt64.max), radix: 16)
-        return url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).quantgate-\(getpid())-\(random).partial").path
-    }
-
-    /// Removes the temporaries of `path` that a process killed outright (SIGKILL, the out-of-memory killer)
-    /// could not remove: those whose process is gone. A live process's temporary is never touched.
-    static func removeAbandonedTemporaries(of path: String) {
-        let url = URL(fileURLWithPath: path)
-        let prefix = ".\(url.lastPathComponent).quantgate-"
-        let parent = url.deletingLastPathComponent().path
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: parent)) ?? [] where name.hasPrefix(prefix) {
-            let rest = name.dropFirst(prefix.count)
-            guard let dash = rest.firstIndex(of: "-"), let pid = Int32(rest[..<dash]), pid > 0,
-                  rest.hasSuffix(".partial") || rest.hasSuffix(".partial-replaced") else { continue }
-            if kill(pid, 0) != 0 && errno == ESRCH { removeTree(parent + "/" + name) }
         }
     }
 
@@ -207,13 +159,6 @@ public struct OutputDestination: Sendable {
         guard descriptor >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
         defer { close(descriptor) }
         guard fsync(descriptor) == 0 || errno == EINVAL else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
-    }
-
-    private static func flushDirectory(_ path: String) {
-        let descriptor = open(path, O_RDONLY)
-        guard descriptor >= 0 else { return }
-        fsync(descriptor)
-        close(descriptor)
     }
 
     /// Removes a file or a directory tree, ignoring what is already gone.

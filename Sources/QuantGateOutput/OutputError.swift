@@ -2,10 +2,12 @@ import Foundation
 
 /// An output that may not or could not be written, in plain words: the path and what is wrong.
 public struct OutputError: Error, CustomStringConvertible, Equatable, Sendable {
-    /// The output path the user asked for (never a temporary name).
+    /// The path the user gave (never a temporary name).
     public let path: String
+    /// What is wrong, in words ("already exists (pass --force to replace it)", "cannot be written: …").
     public let reason: String
 
+    /// An error about `path`: its description is "PATH: REASON".
     public init(path: String, reason: String) {
         self.path = path
         self.reason = reason

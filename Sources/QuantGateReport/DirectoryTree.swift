@@ -1,7 +1,8 @@
 import Foundation
 
 /// Everything under a directory, found without following symbolic links: the regular files with their
-/// sizes, and the entries that are neither a file nor a folder (links, devices, FIFOs, sockets).
+/// sizes, and the entries that are neither a file nor a folder (links, devices, FIFOs, sockets) or whose names
+/// differ from another's only in their Unicode normalization.
 struct DirectoryTree {
     /// An entry that is not a regular file or a directory.
     struct Refused {
@@ -30,9 +31,17 @@ struct DirectoryTree {
     private mutating func walk(_ folder: String, relative: String) throws {
         let names: [String]
         do { names = try FileManager.default.contentsOfDirectory(atPath: folder) } catch { throw ReportError("\(folder): cannot be listed") }
+        // Swift compares strings up to Unicode canonical equivalence: two names with different bytes but the same
+        // letters (NFC and NFD) would count as one file, so such a pair is refused rather than half checked.
+        var seen: [String: String] = [:]
         for name in names.sorted() {
             let path = Self.join(folder, name)
             let entry = relative.isEmpty ? name : relative + "/" + name
+            if let twin = seen[name], Array(twin.utf8) != Array(name.utf8) {
+                refused.append(Refused(path: entry, kind: "a name that differs from \(twin) only in its Unicode normalization"))
+                continue
+            }
+            seen[name] = name
             let attributes: [FileAttributeKey: Any]
             do { attributes = try FileManager.default.attributesOfItem(atPath: path) } catch { throw ReportError.unreadable(path, error) }
             switch attributes[.type] as? FileAttributeType {

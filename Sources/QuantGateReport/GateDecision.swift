@@ -111,7 +111,8 @@ public enum Gate {
     }
 
     /// Pass when the whole interval is on the right side of the threshold, fail when the whole interval
-    /// is on the wrong side, inconclusive otherwise. A metric without an interval is its own interval.
+    /// is on the wrong side, inconclusive otherwise. A metric without an interval is its own interval; the
+    /// value always counts as part of it (a point outside its own interval cannot make a metric pass).
     static func verdict(_ metric: MetricResult?, id: String, threshold: Double, atMost: Bool, inconclusivePasses: Bool) -> MetricVerdict {
         let comparison = atMost ? "<=" : ">="
         guard let metric else {
@@ -119,13 +120,14 @@ public enum Gate {
                                  verdict: .fail, countedAsPass: false, message: "\(id): not measured (threshold \(comparison) \(threshold))")
         }
         let lower = metric.lower ?? metric.value, upper = metric.upper ?? metric.value
+        let (low, high) = (min(lower, metric.value), max(upper, metric.value))
         let verdict: Verdict
         if ![metric.value, lower, upper].allSatisfy(\.isFinite) {
             verdict = .fail
         } else if atMost {
-            verdict = upper <= threshold ? .pass : lower > threshold ? .fail : .inconclusive
+            verdict = high <= threshold ? .pass : low > threshold ? .fail : .inconclusive
         } else {
-            verdict = lower >= threshold ? .pass : upper < threshold ? .fail : .inconclusive
+            verdict = low >= threshold ? .pass : high < threshold ? .fail : .inconclusive
         }
         let counted = verdict == .pass || (verdict == .inconclusive && inconclusivePasses)
         let interval = metric.lower == nil ? "" : " [\(format(lower)), \(format(upper))]"

@@ -36,7 +36,7 @@ public enum ManifestVerifier {
         guard isDirectory.boolValue else { throw ReportError("\(directory): not a directory") }
         let tree = try DirectoryTree(root: directory)
         guard tree.refused.isEmpty else {
-            throw ReportError(tree.refused.map { "\(DirectoryTree.join(directory, $0.path)): \($0.kind); verify refuses links and special files inside the directory" }
+            throw ReportError(tree.refused.map { "\(DirectoryTree.join(directory, $0.path)): \($0.kind); verify refuses links, special files and names that are one up to Unicode normalization inside the directory" }
                 .joined(separator: "\n"))
         }
 

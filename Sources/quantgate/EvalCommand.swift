@@ -76,7 +76,7 @@ struct EvalCommand: ParsableCommand {
     /// One model: perplexity and its standard error.
     private func perplexityOnly(_ path: String) throws {
         let runner = PerplexityRun(protocolKind: assessment.protocolKind ?? .hf, context: assessment.ctx,
-                                   stride: assessment.stride, force: assessment.force)
+                                   stride: assessment.stride, allowLongContext: assessment.allowLongContext)
         let (name, body) = try EvalInputs.text(file: text, data: data)
         let artefact = try ModelArtefact(path: path)
         let checking = Progress(enabled: !quiet, label: "check \(artefact.name)")

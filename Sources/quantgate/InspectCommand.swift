@@ -89,11 +89,13 @@ struct InspectCommand: ParsableCommand {
                       + "\(awq.config.modulesToNotConvert?.joined(separator: ", ") ?? "none"); \(awq.quantizedModules.count) Linears quantized")
             }
         } else if isDirectory.boolValue {
+            try refuseDump()
             let directory = try ModelDirectory(path: model)
             source = directory
             report = InspectReport(path: model, checkpoint: directory.checkpoint,
                                    configuration: directory.configuration, check: directory.check())
         } else {
+            try refuseDump()
             report = InspectReport(path: model, checkpoint: try SafetensorsCheckpoint(path: model),
                                    configuration: nil, check: nil)
         }
@@ -118,9 +120,19 @@ struct InspectCommand: ParsableCommand {
         return nil
     }
 
+    /// `--dump-dequantized` is for quantized artefacts: a full-precision checkpoint has nothing to dequantize.
+    private func refuseDump() throws {
+        guard dumpDirectory != nil else { return }
+        throw ValidationError("--dump-dequantized applies to GGUF files and FP8, GPTQ and AWQ directories; \(model) is a full-precision checkpoint")
+    }
+
     /// `--dump-dequantized`: each tensor's f32 values as DIR/NAME.f32, the directory written whole or not at all.
+    /// A tensor name that is not a plain file name (a `/` in it) is refused, so nothing is written outside DIR.
     private func dump(_ names: [String], values: (String) throws -> [Float]) throws {
         guard let dumpDirectory else { return }
+        if let bad = names.first(where: { $0.isEmpty || $0.contains("/") || $0.contains("\0") }) {
+            throw InputError(description: "\(model): tensor name \"\(bad)\" cannot be a file name in --dump-dequantized (it holds a / or is empty)")
+        }
         try OutputDestination(dumpDirectory, kind: .directory, replace: force).write { directory in
             for name in names {
                 try values(name).withUnsafeBytes { Data($0) }.write(to: URL(fileURLWithPath: directory).appendingPathComponent(name + ".f32"))

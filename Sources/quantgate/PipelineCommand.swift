@@ -66,7 +66,7 @@ struct PipelineCommand: ParsableCommand {
 
     func validate() throws {
         guard evalText == nil || evalData == nil else { throw ValidationError("--eval-text and --eval-data exclude each other") }
-        try FlagScope(fp8: fp8, grid: grid, gptq: gptq, awq: awq, shards: shards).check(try resolvedTargets().map(\.artefact), targets: targets)
+        try FlagScope(fp8: fp8, grid: grid, gptq: gptq, awq: awq, shards: shards, calibrationData: calibrationData).check(try resolvedTargets().map(\.artefact), targets: targets)
     }
 
     /// Each requested target with the artefact it gets: `--format` where the target runs it, else its default.

@@ -91,19 +91,23 @@ struct QuantizeCommand: ParsableCommand {
 
     func validate() throws {
         guard !(noImatrix && imatrix != nil) else { throw ValidationError("--imatrix and --no-imatrix exclude each other") }
+        let paths = [("--out", out), ("--save-imatrix", saveImatrix), ("--calibration", calibration), ("--imatrix", imatrix)]
+            .compactMap { flag, path in path.map { (flag, URL(fileURLWithPath: $0).standardizedFileURL.path) } }
+        for (index, (flag, path)) in paths.enumerated() {
+            if let other = paths[..<index].first(where: { $0.1 == path }) {
+                throw ValidationError("\(other.0) and \(flag) name the same file (\(path)): each needs its own")
+            }
+        }
         let choice = try choice()
-        try FlagScope(fp8: fp8, grid: grid, gptq: gptq, awq: awq, shards: shards).check([choice], targets: target)
+        let scope = FlagScope(fp8: fp8, grid: grid, gptq: gptq, awq: awq, shards: shards, calibrationData: calibrationData)
+        let fromData = imatrix == nil && !noImatrix
+        try scope.check([choice], targets: target, importanceFromData: fromData)
         if !choice.isGGUF, imatrix != nil || noImatrix || saveImatrix != nil {
             throw ValidationError("--imatrix, --no-imatrix and --save-imatrix apply to GGUF artefacts, not to \(choice)")
         }
-        // The calibration cache is read for a GGUF mixture's importance matrix and for FP8's static input scales.
-        let measuresImportance: Bool
-        switch choice {
-        case .gguf(let type): measuresImportance = type.usesImportance && imatrix == nil && !noImatrix
-        case .fp8: measuresImportance = fp8.activations == .static
-        case .gptq, .awq: measuresImportance = false
-        }
-        if calibration != nil && !measuresImportance {
+        // The calibration cache is read for a GGUF mixture's importance matrix and for FP8's static input scales
+        // (GPTQ and AWQ calibrate block by block, without it).
+        if calibration != nil && (choice == .gptq || choice == .awq || !scope.calibrates(choice, importanceFromData: fromData)) {
             throw ValidationError("--calibration: \(choice) for --target \(target) reads no calibration cache (GGUF mixtures with an importance "
                                   + "matrix and FP8 with static activation scales do; GPTQ and AWQ calibrate block by block)")
         }

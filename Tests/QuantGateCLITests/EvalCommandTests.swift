@@ -43,7 +43,7 @@ struct EvalCommandTests {
 
         result = try CLI.run(["eval", model, "--text", Self.hamlet.path, "--ctx", "1024"])
         #expect(result.status == 2)
-        #expect(result.stderr == "error: --ctx 1024 exceeds the model's max_position_embeddings (512); pass --force to evaluate anyway\n")
+        #expect(result.stderr == "error: --ctx 1024 exceeds the model's max_position_embeddings (512); pass --allow-long-context to evaluate anyway\n")
 
         result = try CLI.run(["eval", model, "--text", Self.hamlet.path, "--ctx", "4", "--protocol", "llama.cpp"])
         #expect(result.status == 2 && result.stderr == "error: --ctx must be at least 8, got 4\n")

@@ -25,6 +25,11 @@ struct FlagScopeTests {
         (["--target", "l40s", "--no-desc-act"], "--no-desc-act"),
         (["--target", "cpu", "--max-shard-size", "1GB"], "--max-shard-size"),
         (["--target", "cpu", "--no-imatrix", "--save-imatrix", "i.gguf"], "--save-imatrix"),
+        (["--target", "cpu", "--no-imatrix", "--samples", "8"], "--samples"),
+        (["--target", "cpu", "--format", "gguf:Q8_0", "--data", "code"], "--data"),
+        (["--target", "h100", "--activations", "dynamic", "--seq-len", "64"], "--seq-len"),
+        (["--target", "a100", "--rtn", "--seed", "3"], "--seed"),
+        (["--target", "cpu", "--out", "same.gguf", "--save-imatrix", "same.gguf"], "name the same file"),
     ]
 
     @Test("quantize: each flag outside its artefact is exit 2 naming it, and nothing is written", arguments: cases)

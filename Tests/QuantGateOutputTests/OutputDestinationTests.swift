@@ -1,5 +1,5 @@
 import Foundation
-import QuantGateOutput
+@testable import QuantGateOutput
 import QuantGateTestSupport
 import Testing
 
@@ -104,7 +104,7 @@ struct OutputDestinationTests {
         #expect(Self.entries(existing) == [OutputDestination.marker])
     }
 
-    @Test("a temporary left by a killed process is removed by the next write; a live process's is kept")
+    @Test("what a killed process left is cleaned by the next write (an old directory moved aside is put back); a live process's or another machine's is kept")
     func abandonedTemporaries() throws {
         let root = try Self.scratch()
         defer { try? FileManager.default.removeItem(at: root) }
@@ -112,14 +112,27 @@ struct OutputDestinationTests {
         finished.executableURL = URL(fileURLWithPath: "/bin/true")
         try finished.run()
         finished.waitUntilExit()
-        let dead = root.appendingPathComponent(".out.gguf.quantgate-\(finished.processIdentifier)-abc.partial")
-        let live = root.appendingPathComponent(".out.gguf.quantgate-\(getpid())-def.partial")
-        let other = root.appendingPathComponent(".other.gguf.quantgate-\(finished.processIdentifier)-abc.partial")
-        for url in [dead, live, other] { try Data("half".utf8).write(to: url) }
+        let (dead, host) = (finished.processIdentifier, TemporaryName.hostTag)
+        func name(_ output: String, _ pid: Int32, _ tag: String, _ suffix: String = ".partial") -> URL {
+            root.appendingPathComponent(".\(output).quantgate-\(pid)-abc-\(tag)\(suffix)")
+        }
+        let abandoned = name("out.gguf", dead, host)
+        let live = name("out.gguf", getpid(), host)
+        let elsewhere = name("out.gguf", dead, "0")
+        let other = name("other.gguf", dead, host)
+        for url in [abandoned, live, elsewhere, other] { try Data("half".utf8).write(to: url) }
         try OutputDestination(root.appendingPathComponent("out.gguf").path, kind: .file, replace: false).write {
             try Data("whole".utf8).write(to: URL(fileURLWithPath: $0))
         }
-        #expect(Self.entries(root) == [live.lastPathComponent, other.lastPathComponent, "out.gguf"].sorted())
+        #expect(Self.entries(root) == [live, elsewhere, other].map(\.lastPathComponent).sorted() + ["out.gguf"])
+
+        // Killed between moving the old directory aside and moving the new one in: the old one comes back.
+        let aside = name("run", dead, host, ".partial-replaced")
+        try OutputDestination(aside.path, kind: .directory, replace: false).write { _ in }
+        try OutputDestination(root.appendingPathComponent("other-run").path, kind: .directory, replace: false).write { _ in }
+        TemporaryName.removeAbandoned(of: root.appendingPathComponent("run").path)
+        #expect(OutputDestination.isOurs(directory: root.appendingPathComponent("run").path))
+        #expect(!FileManager.default.fileExists(atPath: aside.path))
     }
 
     @Test("an empty path and a path under a file are refused in plain words")

@@ -34,6 +34,18 @@ struct GateFailsClosedTests {
         #expect(try !Self.decide(dropped).passed)
     }
 
+    @Test("a value outside its own interval never passes: the decision takes the value with the interval")
+    func valueOutsideInterval() throws {
+        let honest = try Self.decide(GateTests.report(GateTests.kld(0.01, 0.005, 0.015)))
+        #expect(honest.passed, "an honest report passes")
+        let tampered = try Self.decide(GateTests.report(GateTests.kld(40, 0.005, 0.015)))
+        let kld = try #require(tampered.verdicts.first { $0.metric == MetricID.meanKLD })
+        #expect(!tampered.passed && kld.verdict != .pass, "\(kld.message)")
+        var below = GateTests.kld(0.01, 0.005, 0.015)
+        below[1] = MetricResult(id: MetricID.top1AgreementPercent, value: 10, lower: 94, upper: 96)
+        #expect(try !Self.decide(GateTests.report(below)).passed, "top-1 of 10 % with a tampered interval")
+    }
+
     @Test("a policy naming an unknown target is refused, naming the file and the key")
     func unknownPolicyTarget() throws {
         let directory = try Fixtures.temporaryDirectory()

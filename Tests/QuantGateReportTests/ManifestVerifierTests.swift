@@ -110,6 +110,22 @@ struct ManifestVerifierTests {
         #expect(Self.refusal { try deploy.verify() }?.description.contains("notes.txt: a symbolic link") == true)
     }
 
+    @Test("two names that are one up to Unicode normalization (an extra café beside the listed café) are refused, not merged")
+    func normalizationTwins() throws {
+        let deploy = try Deploy()
+        defer { deploy.remove() }
+        let folder = deploy.artefacts.appendingPathComponent(Deploy.fp8)
+        let composed = "caf\u{E9}.txt", decomposed = "cafe\u{301}.txt"
+        try Data("listed".utf8).write(to: folder.appendingPathComponent(composed))
+        var manifest = deploy.manifest
+        let listed = try #require(try ArtefactFiles.list(path: folder.appendingPathComponent(composed).path).first)
+        manifest.artefacts[1].files.append(ArtefactFile(path: "\(Deploy.fp8)/\(composed)", bytes: listed.bytes, sha256: listed.sha256))
+        try deploy.write(manifest)
+        #expect(try deploy.verify().problems.isEmpty)
+        try Data("smuggled".utf8).write(to: folder.appendingPathComponent(decomposed))
+        #expect(Self.refusal { try deploy.verify() }?.description.contains("only in its Unicode normalization") == true)
+    }
+
     @Test("defect 7: no files verifies nothing, every extra file is named, a missing DIR or manifest is an input error")
     func failsClosed() throws {
         let deploy = try Deploy()

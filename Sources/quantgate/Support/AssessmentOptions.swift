@@ -38,8 +38,11 @@ struct AssessmentOptions: ParsableArguments {
     @Option(name: .customLong("baseline-cache"), help: "HDF5 file caching the baseline's distributions between runs.")
     var baselineCache: String?
 
-    @Flag(help: "Replace existing outputs (a --report or pipeline --out directory QuantGate wrote, a --baseline-cache file that is not a baseline file) and allow --ctx beyond the model's max_position_embeddings.")
+    @Flag(help: "Replace existing outputs: a --report or pipeline --out directory QuantGate wrote, a --baseline-cache file that is not a baseline file.")
     var force = false
+
+    @Flag(name: .customLong("allow-long-context"), help: "Allow --ctx beyond the model's max_position_embeddings.")
+    var allowLongContext = false
 
     func validate() throws {
         guard (1...100_000).contains(bootstrap) else { throw ValidationError("--bootstrap must be in 1...100000") }
@@ -55,7 +58,7 @@ struct AssessmentOptions: ParsableArguments {
                                                maxTokens: smokeTokens)
         return AssessmentPlan(
             textName: name, text: body,
-            perplexity: PerplexityRun(protocolKind: protocolKind ?? .llamaCpp, context: ctx, stride: stride, force: force),
+            perplexity: PerplexityRun(protocolKind: protocolKind ?? .llamaCpp, context: ctx, stride: stride, allowLongContext: allowLongContext),
             suites: suites, smoke: smoke, bootstrap: PairedBootstrap(resamples: bootstrap, seed: bootstrapSeed),
             baselineCachePath: baselineCache, replaceBaselineCache: force)
     }

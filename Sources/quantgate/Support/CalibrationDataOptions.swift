@@ -6,20 +6,31 @@ import QuantGateTokenizer
 
 /// The calibration-data flags `calibrate` and `quantize` share, and the set they describe.
 struct CalibrationDataOptions: ParsableArguments {
-    @Option(name: .customLong("data"), help: "Calibration data: prose, code, mixed, or a path (repeatable).")
-    var data: [String] = ["prose"]
+    @Option(name: .customLong("data"), help: "Calibration data: prose (default), code, mixed, or a path (repeatable).")
+    var dataFlag: [String] = []
 
-    @Option(help: "The JSONL field holding each record's text.")
-    var field = "text"
+    @Option(name: .customLong("field"), help: "The JSONL field holding each record's text (default: text).")
+    var fieldFlag: String?
 
-    @Option(help: "Calibration sequences (windows).")
-    var samples = 128
+    @Option(name: .customLong("samples"), help: "Calibration sequences (windows; default 128).")
+    var samplesFlag: Int?
 
-    @Option(name: .customLong("seq-len"), help: "Tokens per calibration sequence (at most the model's max_position_embeddings).")
-    var seqLen = 512
+    @Option(name: .customLong("seq-len"), help: "Tokens per calibration sequence (default 512; at most the model's max_position_embeddings).")
+    var seqLenFlag: Int?
 
-    @Option(help: "Calibration sampling seed.")
-    var seed: UInt64 = 0
+    @Option(name: .customLong("seed"), help: "Calibration sampling seed (default 0).")
+    var seedFlag: UInt64?
+
+    var data: [String] { dataFlag.isEmpty ? ["prose"] : dataFlag }
+    var field: String { fieldFlag ?? "text" }
+    var samples: Int { samplesFlag ?? 128 }
+    var seqLen: Int { seqLenFlag ?? 512 }
+    var seed: UInt64 { seedFlag ?? 0 }
+    /// The flags given on the command line (refused where no artefact calibrates).
+    var given: [String] {
+        [dataFlag.isEmpty ? nil : "--data", fieldFlag.map { _ in "--field" }, samplesFlag.map { _ in "--samples" },
+         seqLenFlag.map { _ in "--seq-len" }, seedFlag.map { _ in "--seed" }].compactMap { $0 }
+    }
 
     func validate() throws {
         guard samples >= 1 && samples <= 1 << 20 else { throw ValidationError("--samples must be in 1...1048576") }

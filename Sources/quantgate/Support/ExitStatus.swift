@@ -19,7 +19,7 @@ enum ExitStatus: Int32 {
     case gateFailed = 1
     /// Bad flags, or bad input files (anything a user can fix).
     case usageOrInputError = 2
-    /// A bug or an environment failure.
+    /// A bug (the message asks for a report); never a full disk or another input problem, which are 2.
     case internalError = 3
 
     /// True for the library's own input errors, whose description is the whole message.
@@ -53,6 +53,11 @@ enum ExitStatus: Int32 {
             }
         }
     }
+}
+
+/// A bug found by the CLI itself (exit 3): the message says what is inconsistent.
+struct InternalError: Error, CustomStringConvertible {
+    let description: String
 }
 
 /// A user-facing input problem found by the CLI itself (a path that does not exist, …).

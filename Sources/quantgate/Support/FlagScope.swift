@@ -9,11 +9,14 @@ struct FlagScope {
     var gptq: GPTQOptions
     var awq: AWQOptions
     var shards: ShardOptions
+    var calibrationData: CalibrationDataOptions
 
     /// - Parameters:
     ///   - artefacts: what the command writes, with the targets that asked for each.
     ///   - targets: the targets as the user named them (for the message).
-    func check(_ artefacts: [ArtefactChoice], targets: String) throws {
+    ///   - importanceFromData: whether a GGUF importance matrix would be measured on the calibration data (not
+    ///     read from --imatrix FILE, not turned off by --no-imatrix).
+    func check(_ artefacts: [ArtefactChoice], targets: String, importanceFromData: Bool = true) throws {
         let writes = Set(artefacts.map(\.kind))
         func refuse(_ flags: [String], unless kinds: Set<ArtefactKind>, _ what: String) throws {
             guard let flag = flags.first, writes.isDisjoint(with: kinds) else { return }
@@ -26,6 +29,22 @@ struct FlagScope {
         try refuse(grid.given, unless: [.gptq, .awq], "GPTQ and AWQ artefacts")
         try refuse(shards.given, unless: [.fp8, .gptq, .awq], "model-directory artefacts (FP8, GPTQ, AWQ)")
         if writes.contains(.awq) { _ = try awq.settings(grid) }
+        if let flag = calibrationData.given.first, !artefacts.contains(where: { calibrates($0, importanceFromData: importanceFromData) }) {
+            throw ValidationError("\(flag): \(artefacts.map(\.description).joined(separator: ", ")) as asked here read\(artefacts.count == 1 ? "s" : "") no "
+                                  + "calibration data (GGUF mixtures with an importance matrix, FP8 with static activation scales, and GPTQ and "
+                                  + "AWQ without --rtn do)")
+        }
+    }
+
+    /// Whether `artefact` is computed from calibration data: a GGUF mixture that uses an importance matrix (when
+    /// `importanceFromData`: not --imatrix FILE, not --no-imatrix), FP8 with static activation scales, GPTQ and
+    /// AWQ unless --rtn.
+    func calibrates(_ artefact: ArtefactChoice, importanceFromData: Bool) -> Bool {
+        switch artefact {
+        case .gguf(let type): type.usesImportance && importanceFromData
+        case .fp8: fp8.activations == .static
+        case .gptq, .awq: !grid.rtn
+        }
     }
 }
 

@@ -41,21 +41,22 @@ struct GGUFQuantizeJob {
             importance = try ImportanceMatrix(statistics: file, configuration: directory.configuration)
             provenance += statistics.provenance(key).map { ($0.key, .string($0.value)) }
         }
+        // Both files are written under temporary names and renamed only once both are complete.
         let progress = Progress(enabled: !quiet, label: "quantize \(fileType.rawValue)")
-        let summary = try GGUFExporter.export(directory: directory, fileType: fileType, importance: importance,
-                                              provenance: provenance, to: out, replace: replace) { done, total, _ in
-            progress.update(done, of: total)
+        var (gguf, summary) = try OutputDestination(out, kind: .file, replace: replace).stage { temporary in
+            try GGUFExporter.export(directory: directory, fileType: fileType, importance: importance, provenance: provenance,
+                                    to: temporary) { done, total, _ in progress.update(done, of: total) }
         }
         progress.finish()
+        summary.path = out
+        var matrix: StagedOutput?
         if let saveImatrix, let importance {
-            do {
-                try importance.writeLlamaCppFile(to: saveImatrix, datasets: calibrationData.recordedNames, chunkSize: calibrationData.seqLen,
-                                                 replace: replace)
-            } catch {
-                try? FileManager.default.removeItem(atPath: out)  // the command failed: its GGUF goes too
-                throw error
+            (matrix, _) = try OutputDestination(saveImatrix, kind: .file, replace: replace).stage { temporary in
+                try importance.writeLlamaCppFile(to: temporary, datasets: calibrationData.recordedNames, chunkSize: calibrationData.seqLen)
             }
         }
+        try gguf.commit()
+        try matrix?.commit()
         return (summary, importance)
     }
 }

@@ -46,10 +46,24 @@ struct GateStage {
     }
 
     /// Validates and decides (when gating), then writes and prints what `report` holds; throws `ExitCode`
-    /// 1 for a failed gate and 2 when a candidate could not be read (no manifest is written then).
-    /// - Parameter source: what messages about an inconsistent report name (the report file it was read from).
-    func conclude(report: EvalReport, printJSON: Bool, source: String = "the eval report") throws {
-        let decision = gate ? try Gate.decide(report: report, policy: policy, target: target, source: source) : nil
+    /// 1 for a failed gate and 2 when a candidate could not be read (no manifest is written then). When no
+    /// decision can be made (a candidate without a target, an inconsistent report), report.json is still
+    /// written, so the measurements are not lost, and the error is thrown.
+    /// - Parameter source: the report file it was read from, for messages about an inconsistent report; nil
+    ///   for a report this run measured, whose inconsistency is a bug (an internal error, exit 3).
+    func conclude(report: EvalReport, printJSON: Bool, source: String? = nil) throws {
+        let decision: GateResult?
+        do {
+            if source == nil {
+                do { try report.validate(source: "the eval report") } catch {
+                    throw InternalError(description: "the evaluator wrote an inconsistent report (a bug, please report it): \(error)")
+                }
+            }
+            decision = gate ? try Gate.decide(report: report, policy: policy, target: target, source: source ?? "the eval report") : nil
+        } catch {
+            if let reportDirectory { try? ReportWriter.write(report: report, gate: nil, to: reportDirectory) }
+            throw error
+        }
         if let reportDirectory {
             try ReportWriter.write(report: report, gate: decision, to: reportDirectory)
         }
