@@ -67,12 +67,16 @@ public enum FP8Exporter {
         var quantized: [String] = []
         for (position, tensor) in tensors.enumerated() where tensor.dtype.isFloatingPoint {
             progress?(position, tensors.count, "check \(tensor.name)")
-            let values = try checkpoint.floats(named: tensor.name)
             let module = String(tensor.name.dropLast(".weight".count))
             guard tensor.name.hasSuffix(".weight"), linears.contains(module), !ignored.contains(module) else {
-                _ = try values.withUnsafeBufferPointer { try FP8Quantizer.absoluteMaximum($0, tensor: tensor.name) }
+                // Copied as stored: the shared scan reads it chunk by chunk.
+                if let (stored, file) = checkpoint.locate(tensor.name), let found = FiniteScan.firstNonFinite(stored, in: file) {
+                    throw ModelError.nonFiniteWeight(file: file.path, tensor: tensor.name, index: found.index, value: found.value)
+                }
                 continue
             }
+            // Quantized: the scales' max |w| pass refuses a NaN or ±Inf as it goes.
+            let values = try checkpoint.floats(named: tensor.name)
             weightScales[module] = try FP8Quantizer.weightScales(values, rows: tensor.shape[0], columns: tensor.shape[1],
                                                                  strategy: scheme.weights, storage: scaleDType(tensor.dtype),
                                                                  tensor: tensor.name)
