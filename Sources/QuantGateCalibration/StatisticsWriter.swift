@@ -6,7 +6,7 @@ import QuantGateTensors
 
 /// Writes a statistics file block by block, as the calibrator yields them; ``finish()`` records the
 /// content checksum last, so a file without it is never taken for complete. Callers write to a temporary
-/// path and rename it (``CalibrationCache/obtain(path:key:set:calibrator:known:replace:progress:)``).
+/// path and rename it (``CalibrationCache/obtain(path:key:set:calibrator:known:recompute:replace:progress:)``).
 public final class StatisticsWriter {
     public let path: String
     private let file: HDF5File

@@ -37,10 +37,9 @@ public enum GGUFExporter {
     /// work validate the source first: ``ModelDirectory/validate(progress:)``).
     /// - Parameters:
     ///   - provenance: extra `quantgate.*` keys (settings, data hash); never local paths.
-    ///   - replace: replace an existing file at `path` (`--force`; otherwise it is an error).
     ///   - progress: after each tensor: (done, total, name).
     public static func export(directory: ModelDirectory, fileType: GGUFFileType, importance: ImportanceMatrix?,
-                              provenance: [(key: String, value: GGUFValue)] = [], to path: String, replace: Bool = false,
+                              provenance: [(key: String, value: GGUFValue)] = [], to path: String,
                               progress: ((Int, Int, String) -> Void)? = nil) throws -> GGUFExportSummary {
         let started = DispatchTime.now().uptimeNanoseconds
         try directory.check().validate(directory: directory.path)
@@ -97,7 +96,7 @@ public enum GGUFExporter {
             summary.append(.init(name: ggufName, shape: shape, type: type.name, bytes: pending.last!.byteCount,
                                  usedImportance: weights != nil))
         }
-        try GGUFWriter.write(to: path, metadata: metadata, tensors: pending, replace: replace, progress: progress)
+        try GGUFWriter.write(to: path, metadata: metadata, tensors: pending, progress: progress)
         let fileBytes = (try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
         return GGUFExportSummary(
             path: path, fileType: fileType.rawValue, tensors: summary, fileBytes: fileBytes,

@@ -65,8 +65,8 @@ public struct ImportanceMatrix: Equatable, Sendable {
 
     /// Writes llama.cpp's GGUF imatrix form: `NAME.in_sum2` (F32, [columns]) = mean x² · tokens and
     /// `NAME.counts` (F32, [1]) = tokens, per tensor, in name order, with the three `imatrix.*` keys
-    /// llama-quantize requires. `replace`: replace an existing file (otherwise it is an error).
-    public func writeLlamaCppFile(to path: String, datasets: [String], chunkSize: Int, replace: Bool = false) throws {
+    /// llama-quantize requires. An existing file at `path` is an error.
+    public func writeLlamaCppFile(to path: String, datasets: [String], chunkSize: Int) throws {
         let names = values.keys.sorted()
         var tensors: [GGUFPendingTensor] = []
         for name in names {
@@ -80,7 +80,7 @@ public struct ImportanceMatrix: Equatable, Sendable {
             ("imatrix.chunk_count", .uint32(UInt32(tokens / max(chunkSize, 1)))),
             ("imatrix.chunk_size", .uint32(UInt32(chunkSize))),
         ]
-        try GGUFWriter.write(to: path, metadata: metadata, tensors: tensors, replace: replace)
+        try GGUFWriter.write(to: path, metadata: metadata, tensors: tensors)
     }
 
     static func bytes(_ values: [Float]) -> [UInt8] {
