@@ -198,14 +198,19 @@ def golden(path, channel, tensor):
     print("wrote", path)
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def common_arguments(parser, work_help="working directory (default: a temporary one)"):
+    """The options every interop script shares: our binary, the model, calibration data, evaluation text, window, work."""
     parser.add_argument("--quantgate", default=".build/release/quantgate")
     parser.add_argument("--model", default="Tests/Fixtures/bard-5m")
     parser.add_argument("--calib-data", default="Calibration/train/shakespeare")
     parser.add_argument("--text", default="Calibration/eval/hamlet.txt")
     parser.add_argument("--ctx", type=int, default=512)
-    parser.add_argument("--work", help="working directory (default: a temporary one)")
+    parser.add_argument("--work", help=work_help)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    common_arguments(parser)
     parser.add_argument("--golden", help="also write the golden file of llm-compressor's codes and scales")
     parser.add_argument("--run-llmcompressor", help=argparse.SUPPRESS)
     parser.add_argument("--windows", help=argparse.SUPPRESS)

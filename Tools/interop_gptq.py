@@ -56,7 +56,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from gptq_reference import reference_dequantize  # noqa: E402
-from interop_fp8 import load, quantgate_perplexity, transformers_perplexity  # noqa: E402  (shared helpers)
+from interop_fp8 import common_arguments, load, quantgate_perplexity, transformers_perplexity  # noqa: E402  (shared helpers)
 
 GROUP_SIZE = 128
 
@@ -273,12 +273,7 @@ def check_reader(args, directory, weights, work):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quantgate", default=".build/release/quantgate")
-    parser.add_argument("--model", default="Tests/Fixtures/bard-5m")
-    parser.add_argument("--calib-data", default="Calibration/train/shakespeare")
-    parser.add_argument("--text", default="Calibration/eval/hamlet.txt")
-    parser.add_argument("--ctx", type=int, default=512)
-    parser.add_argument("--work", help="working directory (default: a temporary one)")
+    common_arguments(parser)
     parser.add_argument("--margin", type=float, default=0.5,
                         help="percentage points our perplexity delta may exceed llm-compressor's (default 0.5)")
     parser.add_argument("--no-time-gate", action="store_true", help="report the wall time ratio without failing on it")

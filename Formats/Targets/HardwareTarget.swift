@@ -4,7 +4,7 @@ public enum ArtefactKind: String, Sendable, Codable, CaseIterable {
     case fp8
     /// AWQ INT4, group 128, zero point, GEMM layout (AutoAWQ / vLLM / transformers), for Ada.
     case awq
-    /// GPTQ INT4, group 128, act-order, symmetric (GPTQModel / vLLM / transformers), for Ampere and older.
+    /// GPTQ INT4, group 128, static act-order (`desc_act: false`), symmetric (GPTQModel / vLLM / transformers), for Ampere and older.
     case gptq
     /// GGUF k-quants (llama.cpp, Ollama, LM Studio), for CPUs.
     case gguf

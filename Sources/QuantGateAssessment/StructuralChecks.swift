@@ -21,6 +21,7 @@ import QuantGateTokenizer
 ///   ones, embeddings and norms are not.
 /// - `scales` (FP8): every `weight_scale` and `input_scale` is finite and positive.
 /// - `quantized-tensors`, `scales` and `group-index` (GPTQ, AWQ): see `StructuralChecks+Packed.swift`.
+/// - `loads-in-vllm` (FP8, GPTQ, AWQ): vLLM's acceptance rules, see `StructuralChecks+Loader.swift`.
 /// - `size-band` (GGUF): tensor bytes within ±10 % of what the declared file type implies for these
 ///   shapes (a mislabelled or truncated-then-padded file shows up here).
 /// - `tensors` (an unquantized directory): every tensor config.json describes, with its shape, in a float dtype.
@@ -52,6 +53,9 @@ public enum StructuralChecks {
         if let awq = candidate.awq {
             checks += [packedQuantizedTensors(awq, scheme: "4-bit AWQ (group \(awq.config.groupSize))", configuration: candidate.configuration),
                        awqScales(awq, configuration: candidate.configuration)]
+        }
+        if let loader = loadsInVLLM(candidate) {
+            checks.append(loader)
         }
         if let weights = candidate.safetensors {
             checks.append(shardIndex(weights))

@@ -19,6 +19,14 @@ public enum PackedExport {
         (0..<c.layerCount).flatMap { layer in LinearInput.allCases.flatMap(\.linears).map { "model.layers.\(layer).\($0)" } }
     }
 
+    /// A model directory with `quantizationConfig` as a loader sees it (``VLLMRules``): every block Linear with
+    /// its `[out, in]` shape, and which of them are stored `quantized`.
+    public static func loaderInput(quantizationConfig: JSONValue, configuration c: LlamaConfiguration, quantized: some Sequence<String>) -> LoaderInput {
+        let weights = Set(blockLinears(c).map { $0 + ".weight" })
+        let shapes = c.expectedTensors.filter { weights.contains($0.name) }.map { (String($0.name.dropLast(".weight".count)), $0.shape) }
+        return LoaderInput(quantizationConfig: quantizationConfig, linears: Dictionary(uniqueKeysWithValues: shapes), quantized: Set(quantized))
+    }
+
     /// Checks the checkpoint before any calibration: not quantized yet, every value finite, and every block
     /// Linear accepted by `check(module, shape)`.
     static func plan(directory: ModelDirectory, quantizationConfig: JSONValue, progress: ((Int, Int, String) -> Void)?,

@@ -45,6 +45,8 @@ public enum JSONValue: Codable, Equatable, Sendable {
     public var string: String? { if case .string(let value) = self { value } else { nil } }
     /// The number as an integer when it is one, else nil.
     public var int: Int? { if case .number(let value) = self, value == value.rounded(), abs(value) < 1e15 { Int(value) } else { nil } }
+    /// The boolean, or nil for any other kind.
+    public var boolValue: Bool? { if case .bool(let value) = self { value } else { nil } }
     /// The elements, or nil for any other kind.
     public var array: [JSONValue]? { if case .array(let value) = self { value } else { nil } }
     /// The members, or nil for any other kind.

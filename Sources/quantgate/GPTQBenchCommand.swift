@@ -10,7 +10,7 @@ struct GPTQBenchCommand: ParsableCommand {
         abstract: "GPTQ time per Linear of a model, the share in LAPACK and in BLAS, next to round-to-nearest on the same grid.",
         discussion: """
             Block --layer's seven Linears, each with the Hessian of its real input over --tokens seeded random tokens; \
-            4-bit, group 128, act-order (the a100 defaults); best of 3. "LAPACK" is the factorization of the Hessian \
+            4-bit, group 128, static act-order (the a100 defaults); best of 3. "LAPACK" is the factorization of the Hessian \
             (dpotrf + dtrtri in f64) as a share of the wall time; "BLAS of sweep" is the share of the column sweep's \
             core time in the trailing GEMM updates (the rest is the C column kernel).
             """)

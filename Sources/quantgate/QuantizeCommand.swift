@@ -12,7 +12,7 @@ struct QuantizeCommand: ParsableCommand {
             Targets: cpu, x86, arm64, apple-m → GGUF for llama.cpp and Ollama (default mixture Q4_K_M); \
             h100, h200, gh200, h20 → FP8 E4M3 W8A8 in the compressed-tensors layout vLLM and transformers load \
             (also for the Ada targets with --format fp8); a100, a10, a10g, rtx3090, a6000, v100, t4 → GPTQ INT4 \
-            (group 128, act-order, symmetric) in the AutoGPTQ/GPTQModel layout vLLM, transformers and GPTQModel load; \
+            (group 128, static act-order, symmetric, desc_act false) in the AutoGPTQ/GPTQModel layout vLLM, transformers and GPTQModel load; \
             l40s, l4, rtx4090, rtx6000-ada → AWQ INT4 (group 128, zero points) in the AutoAWQ GEMM layout vLLM (awq, \
             awq_marlin), transformers and AutoAWQ load.
             FP8: weights get one scale per output row (--weight-scales channel, default) or per tensor; each \
@@ -28,8 +28,9 @@ struct QuantizeCommand: ParsableCommand {
             GPTQ: calibration runs block by block; each block's Linears are quantized from the Hessian 2XᵀX/n \
             of their inputs as the already-quantized blocks produce them (true-sequential inside a block by \
             default), with dead columns zeroed, dampening 1 % of the mean diagonal (raised until the Cholesky \
-            factorization succeeds), lazy batches of 128 columns, act-order and per-group scales fitted during the \
-            sweep. The per-Linear loss is printed and kept in OUT/quantization_report.json. --rtn writes the same \
+            factorization succeeds), lazy batches of 128 columns, columns in decreasing order of the Hessian diagonal \
+            with each group (128 original columns) fitted on the original weights first (--act-order static; group \
+            and off are the others). The per-Linear loss is printed and kept in OUT/quantization_report.json. --rtn writes the same \
             grid rounded to nearest, as a baseline.
             AWQ: calibration runs block by block on full-precision activations. For each scaling group (q/k/v \
             after the input norm, o after v when v_proj and o_proj have the same shape, gate/up after the \

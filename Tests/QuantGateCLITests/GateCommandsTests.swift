@@ -171,6 +171,11 @@ struct GateCommandsTests {
         let checks = (candidates.first?["structural"] as? [[String: Any]]) ?? []
         #expect(checks.filter { ["quantized-tensors", "scales"].contains($0["name"] as? String) }.allSatisfy { $0["passed"] as? Bool == true })
         #expect(checks.count >= 6, "\(checks)")
+        // The default is static act-order: desc_act false, g_idx in column order, accepted by vLLM's rules.
+        let passing = Set(checks.filter { $0["passed"] as? Bool == true }.compactMap { $0["name"] as? String })
+        #expect(passing.isSuperset(of: ["group-index", "loads-in-vllm"]), "\(checks)")
+        let config = try String(contentsOf: out.appendingPathComponent("artefacts/bard-5m-GPTQ-W4G128-ACT/config.json"), encoding: .utf8)
+        #expect(config.contains("\"desc_act\": false") && config.contains("\"act_order\": \"static\""), "\(config)")
     }
 
     @Test("pipeline --targets l40s,l4 writes one AWQ directory that passes both gates, with the AWQ structural checks")

@@ -103,4 +103,25 @@ struct GateFailsClosedCLITests {
         #expect(result.status == 1, "\(result.stdout)\n\(result.stderr)")
         #expect(result.stdout.contains("structural check format-for-target: h100 runs fp8; the candidate is gguf"), "\(result.stdout)")
     }
+
+    @Test("a GPTQ checkpoint with group act-order (desc_act true, groups of 128) fails eval --gate --target a100 on loads-in-vllm, naming the rule and the vLLM release")
+    func groupActOrderFailsLoaderCheck() throws {
+        let directory = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let settings = try GateCommandsTests.smallSettings(in: directory)
+        let text = directory.appendingPathComponent("text.txt").path
+        let out = directory.appendingPathComponent("gptq-group").path
+        let quantize = try CLI.run(["quantize", model, "--target", "a100", "--act-order", "group", "--data", text, "--samples", "4",
+                                    "--seq-len", "128", "--out", out, "--quiet"])
+        #expect(quantize.status == 0, "\(quantize.stderr)")
+        #expect(quantize.stdout.contains("GPTQ-W4G128-GACT"), "\(quantize.stdout)")
+        #expect(quantize.stderr.contains("warning: vLLM 0.32.0 refuses it (rule gptq-group-act-order"), "the flags are warned about: \(quantize.stderr)")
+        let config = try String(contentsOfFile: out + "/config.json", encoding: .utf8)
+        #expect(config.contains("\"desc_act\": true") && config.contains("\"act_order\": \"group\""), "\(config)")
+
+        let result = try CLI.run(["eval", model, out, "--text", text, "--gate", "--target", "a100"] + settings)
+        #expect(result.status == 1, "\(result.stdout)\n\(result.stderr)")
+        #expect(result.stdout.contains("structural check loads-in-vllm: vLLM 0.32.0 refuses it (rule gptq-group-act-order"), "\(result.stdout)")
+        #expect(result.stdout.contains("GPTQ group activation ordering (desc_act=True) is no longer supported"), "\(result.stdout)")
+    }
 }

@@ -26,7 +26,8 @@ struct GPTQExportTests {
         let config = config(format: format, symmetric: symmetric)
         let plan = try GPTQExporter.plan(directory: directory, config: config)
         let calibrator = Calibrator(model: try LlamaModel(directory: directory), collectHessian: true)
-        let settings = GPTQSolverSettings(groupSize: 16, symmetric: symmetric, zeroFloor: format == .gptq && !symmetric ? 1 : 0)
+        let settings = GPTQSolverSettings(groupSize: 16, activationOrder: .group, symmetric: symmetric,
+                                          zeroFloor: format == .gptq && !symmetric ? 1 : 0)
         let quantizer = GPTQBlockQuantizer(model: calibrator.model, settings: settings, trueSequential: trueSequential)
         var rng = SplitMix64(seed: 3)
         let windows = (0..<3).map { _ in (0..<24).map { _ in Int(rng.next() % 4096) } }

@@ -59,9 +59,11 @@ struct GPTQSolverTests {
 
     /// The paper's algorithm without lazy batches or Cholesky, in f64 (arXiv:2210.17323 §3, OBQ form):
     /// quantize column q, spread its error with row q of the running inverse Hessian, then remove q from
-    /// that inverse by Gaussian elimination. Group parameters are fitted when a group's first column
-    /// comes up, on the updated weights; columns in decreasing diag(H) order.
-    static func referenceCodes(_ weight: [Float], rows: Int, columns: Int, hessian: [Float], group: Int, damp: Double) -> [UInt8] {
+    /// that inverse by Gaussian elimination. Columns in decreasing diag(H) order. Group parameters are fitted
+    /// when a group's first column comes up, on the updated weights (group act-order), or with `staticGroups`
+    /// once, on the original weights, per run of `group` original columns (static act-order).
+    static func referenceCodes(_ weight: [Float], rows: Int, columns: Int, hessian: [Float], group: Int, damp: Double,
+                               staticGroups: Bool = false) -> [UInt8] {
         let n = columns
         var h = hessian.map { 2 * Double($0) }
         let perm = (0..<n).sorted { (h[$0 * n + $0], $1) > (h[$1 * n + $1], $0) }
@@ -80,22 +82,29 @@ struct GPTQSolverTests {
         }
         var w = (0..<(rows * n)).map { Double(weight[($0 / n) * n + perm[$0 % n]]) }
         var codes = [UInt8](repeating: 0, count: rows * n)
-        var scale = [Double](repeating: 0, count: rows), zero = scale
+        /// The symmetric 4-bit scale of a slice (zero 8).
+        func scaleOf(_ slice: ArraySlice<Double>) -> Double {
+            let amax = max(abs(min(slice.min()!, 0)), max(slice.max()!, 0))
+            return Double(Float16(Float(2 * (amax == 0 ? 1 : amax) / 15)))
+        }
+        // Static: [row][original group], from the original weights.
+        let original = weight.map(Double.init)
+        let fixed = (0..<rows).map { r in
+            stride(from: 0, to: n, by: group).map { c in scaleOf(original[(r * n + c)..<(r * n + min(n, c + group))]) }
+        }
+        var scale = [Double](repeating: 0, count: rows)
         for q in 0..<n {
-            if q % group == 0 {
-                for r in 0..<rows {
-                    let slice = w[(r * n + q)..<(r * n + min(n, q + group))]
-                    let amax = max(abs(min(slice.min()!, 0)), max(slice.max()!, 0))
-                    scale[r] = Double(Float16(Float(2 * (amax == 0 ? 1 : amax) / 15)))
-                    zero[r] = 8
-                }
+            if staticGroups {
+                for r in 0..<rows { scale[r] = fixed[r][perm[q] / group] }
+            } else if q % group == 0 {
+                for r in 0..<rows { scale[r] = scaleOf(w[(r * n + q)..<(r * n + min(n, q + group))]) }
             }
             let d = inv[q * n + q]
             for r in 0..<rows {
                 let value = w[r * n + q]
-                let code = min(15, max(0, (value / scale[r]).rounded(.toNearestOrEven) + zero[r]))
+                let code = min(15, max(0, (value / scale[r]).rounded(.toNearestOrEven) + 8))
                 codes[r * n + perm[q]] = UInt8(code)
-                let e = (value - scale[r] * (code - zero[r])) / d
+                let e = (value - scale[r] * (code - 8)) / d
                 for j in (q + 1)..<n { w[r * n + j] -= e * inv[q * n + j] }
             }
             let row = Array(inv[(q * n)..<(q * n + n)])
@@ -104,19 +113,38 @@ struct GPTQSolverTests {
         return codes
     }
 
-    @Test("lazy blocks with the Cholesky factor agree with the f64 Gaussian-elimination form, act-order, groups fitted during the sweep")
-    func agreesWithIndependentImplementation() throws {
+    /// A 40 × 64 Linear quantized with `settings` and by ``referenceCodes(_:rows:columns:hessian:group:damp:staticGroups:)``
+    /// (group 16); expects the codes equal but at rounding ties (f32 against f64 and another elimination order).
+    static func compareWithReference(settings: GPTQSolverSettings, staticGroups: Bool, seed: UInt64) throws -> (GPTQLayerResult, w: [Float], h: [Float]) {
         let (rows, columns, tokens) = (40, 64, 256)
-        let x = Self.activations(tokens: tokens, width: columns, seed: 1)
-        let h = Self.hessian(x, tokens: tokens, width: columns)
-        let w = Self.weights(rows: rows, columns: columns, seed: 2)
-        let settings = GPTQSolverSettings(bits: 4, groupSize: 16, actOrder: true, blockSize: 16)
+        let h = hessian(activations(tokens: tokens, width: columns, seed: seed), tokens: tokens, width: columns)
+        let w = weights(rows: rows, columns: columns, seed: seed + 1)
         let ours = try GPTQSolver.quantize(weight: w, rows: rows, columns: columns, hessian: h, settings: settings, module: "test")
-        let reference = Self.referenceCodes(w, rows: rows, columns: columns, hessian: h, group: 16, damp: 0.01)
+        let reference = referenceCodes(w, rows: rows, columns: columns, hessian: h, group: 16, damp: 0.01, staticGroups: staticGroups)
         let equal = zip(ours.linear.codes, reference).filter { $0 == $1 }.count
-        // f32 against f64 and a different elimination order: only codes at rounding ties may differ.
         #expect(Double(equal) / Double(ours.linear.codes.count) > 0.98, "codes equal: \(equal)/\(ours.linear.codes.count)")
+        return (ours, w, h)
+    }
+
+    @Test("lazy blocks with the Cholesky factor agree with the f64 Gaussian-elimination form, group act-order, groups fitted during the sweep")
+    func agreesWithIndependentImplementation() throws {
+        let settings = GPTQSolverSettings(bits: 4, groupSize: 16, activationOrder: .group, blockSize: 16)
+        let (ours, _, _) = try Self.compareWithReference(settings: settings, staticGroups: false, seed: 1)
         #expect(ours.damp == 0.01 && ours.deadColumns == 0)
+    }
+
+    @Test("static act-order (the default) agrees with the f64 form: act-order sweep, groups of original columns fitted first, g_idx = i / group")
+    func staticActOrderAgreesWithIndependentImplementation() throws {
+        let settings = GPTQSolverSettings(bits: 4, groupSize: 16, blockSize: 16)
+        #expect(settings.activationOrder == .static && settings.effectiveScaleFitting == .preSweep)
+        let (ours, w, h) = try Self.compareWithReference(settings: settings, staticGroups: true, seed: 11)
+        let (rows, columns) = (40, 64)
+        #expect(ours.linear.groupIndex == (0..<columns).map { Int32($0 / 16) })
+        // The sweep order matters: the same groups without act-order give other codes.
+        let plain = try GPTQSolver.quantize(weight: w, rows: rows, columns: columns, hessian: h,
+                                            settings: GPTQSolverSettings(bits: 4, groupSize: 16, activationOrder: .off, scaleFitting: .preSweep,
+                                                                         blockSize: 16), module: "test")
+        #expect(plain.linear.scales == ours.linear.scales && plain.linear.codes != ours.linear.codes)
     }
 
     @Test("GPTQ's layer-output error is below round-to-nearest's on the same grid, for 4 and 8 bits, sym and asym")
@@ -139,7 +167,7 @@ struct GPTQSolverTests {
     @Test("round-to-nearest: codes are the grid's rounding of each weight, scales f16, sym zero 2^(bits-1)")
     func roundToNearestGrid() throws {
         let w: [Float] = [0.5, -1, 0.25, 0.75, 0, 0, 0, 0, 2, 1, 0.1, 0.3, -0.2, 0.2, -0.4, 0.0001]
-        let settings = GPTQSolverSettings(bits: 4, groupSize: 4, actOrder: false)
+        let settings = GPTQSolverSettings(bits: 4, groupSize: 4, activationOrder: .off)
         let r = try GPTQSolver.quantize(weight: w, rows: 4, columns: 4, hessian: nil, settings: settings, module: "m")
         // Row 0: amax 1, scale 2/15 (f16), zero 8. Row 1 all zero: scale 2/15. Row 2 all ≥ 0: the reference
         // keeps xmin = 0, so scale = 2/15 with zero 8 and values above 7/15 · 2 clip to 15.
@@ -148,7 +176,7 @@ struct GPTQSolverTests {
         #expect(Array(r.linear.codes[4..<8]) == [8, 8, 8, 8])
         #expect(r.linear.scales[2] == Float(Float16(Float(2) / 15)) && Array(r.linear.codes[8..<12]) == [15, 15, 9, 10])
         let asym = try GPTQSolver.quantize(weight: w, rows: 4, columns: 4, hessian: nil,
-                                           settings: GPTQSolverSettings(bits: 4, groupSize: 4, actOrder: false, symmetric: false, zeroFloor: 1),
+                                           settings: GPTQSolverSettings(bits: 4, groupSize: 4, activationOrder: .off, symmetric: false, zeroFloor: 1),
                                            module: "m")
         // Row 3 of the asymmetric grid: xmin −0.4, xmax 0.2 → scale 0.04, zero round(10) = 10.
         #expect(asym.linear.zeros[3] == 10 && asym.linear.scales[3] == Float(Float16(Float(0.6) / 15)))
@@ -164,7 +192,7 @@ struct GPTQSolverTests {
         let h = Self.hessian(x, tokens: tokens, width: columns)
         let w = Self.weights(rows: rows, columns: columns, seed: 6)
         let dynamic = try GPTQSolver.quantize(weight: w, rows: rows, columns: columns, hessian: h,
-                                              settings: GPTQSolverSettings(groupSize: 8), module: "m")
+                                              settings: GPTQSolverSettings(groupSize: 8, activationOrder: .group), module: "m")
         #expect(dynamic.deadColumns == 1)
         let dq = dynamic.linear.dequantized()
         #expect((0..<rows).allSatisfy { dq[$0 * columns + 3] == 0 })
@@ -173,7 +201,7 @@ struct GPTQSolverTests {
         #expect((0..<columns).allSatisfy { Int(dynamic.linear.groupIndex[order[$0]]) == $0 / 8 })
         #expect(dynamic.linear.groupIndex != (0..<columns).map { Int32($0 / 8) })
         let fixed = try GPTQSolver.quantize(weight: w, rows: rows, columns: columns, hessian: h,
-                                            settings: GPTQSolverSettings(groupSize: 8, staticGroups: true), module: "m")
+                                            settings: GPTQSolverSettings(groupSize: 8, activationOrder: .static), module: "m")
         #expect(fixed.linear.groupIndex == (0..<columns).map { Int32($0 / 8) })
         let perChannel = try GPTQSolver.quantize(weight: w, rows: rows, columns: columns, hessian: h,
                                                  settings: GPTQSolverSettings(groupSize: nil), module: "m")
@@ -186,7 +214,7 @@ struct GPTQSolverTests {
         let x = Self.activations(tokens: tokens, width: columns, seed: 7)
         let h = Self.hessian(x, tokens: tokens, width: columns)
         let w = Self.weights(rows: rows, columns: columns, seed: 8)
-        let settings = GPTQSolverSettings(groupSize: 16, blockSize: 16)
+        let settings = GPTQSolverSettings(groupSize: 16, activationOrder: .group, blockSize: 16)
         let all = try GPTQSolver.quantize(weight: w, rows: rows, columns: columns, hessian: h, settings: settings, module: "m")
         let again = try GPTQSolver.quantize(weight: w, rows: rows, columns: columns, hessian: h, settings: settings, module: "m")
         #expect(all.linear.codes == again.linear.codes && all.linear.scales == again.linear.scales && all.loss == again.loss)

@@ -14,14 +14,28 @@ public struct GPTQSolverSettings: Sendable, Equatable {
         case preSweep = "pre-sweep"
     }
 
+    /// Whether and how columns are swept in decreasing order of `diag(H)` (act-order).
+    public enum ActivationOrder: String, Sendable, CaseIterable {
+        /// Columns in their original order.
+        case off
+        /// Act-order sweep, groups of consecutive *original* columns fitted on the original weights before the
+        /// sweep (the reference's `static_groups`, llm-compressor's `actorder="static"`): `g_idx[i] = i / group`,
+        /// so the checkpoint says `desc_act: false` and every loader runs it.
+        case `static`
+        /// Act-order sweep, groups of consecutive *swept* columns (the reference's `desc_act`, llm-compressor's
+        /// removed `actorder="group"`): a permuted `g_idx` and `desc_act: true`, which vLLM 0.32 refuses with groups.
+        case group
+
+        /// Whether the sweep permutes the columns.
+        public var permutes: Bool { self != .off }
+    }
+
     /// 2, 4 or 8.
     public var bits: Int
     /// Input columns per group; nil for one group per row (`group_size: -1`).
     public var groupSize: Int?
-    /// Quantize columns in decreasing order of `diag(H)` (`desc_act`).
-    public var actOrder: Bool
-    /// Groups of consecutive original columns, fitted before the sweep, so `g_idx[i] = i / group` even with act-order.
-    public var staticGroups: Bool
+    /// The sweep's column order and how groups follow it.
+    public var activationOrder: ActivationOrder
     /// Symmetric grid (zero at `2^(bits-1)`) or asymmetric (zero fitted).
     public var symmetric: Bool
     /// Dampening as a fraction of `mean(diag H)`; raised by 0.01 until the Cholesky factorization succeeds.
@@ -33,14 +47,20 @@ public struct GPTQSolverSettings: Sendable, Equatable {
     /// Columns per lazy batch update (the reference's 128).
     public var blockSize: Int
 
-    public init(bits: Int = 4, groupSize: Int? = 128, actOrder: Bool = true, staticGroups: Bool = false, symmetric: Bool = true,
+    public init(bits: Int = 4, groupSize: Int? = 128, activationOrder: ActivationOrder = .static, symmetric: Bool = true,
                 damp: Double = 0.01, scaleFitting: ScaleFitting = .sweep, zeroFloor: Int = 0, blockSize: Int = 128) {
-        (self.bits, self.groupSize, self.actOrder, self.staticGroups, self.symmetric) = (bits, groupSize, actOrder, staticGroups, symmetric)
+        (self.bits, self.groupSize, self.activationOrder, self.symmetric) = (bits, groupSize, activationOrder, symmetric)
         (self.damp, self.scaleFitting, self.zeroFloor, self.blockSize) = (damp, scaleFitting, zeroFloor, blockSize)
     }
 
     /// `2^bits - 1`.
     public var maxq: Int { (1 << bits) - 1 }
+
+    /// When group parameters are fitted in fact: static act-order and one group per row fit every group
+    /// before the sweep, from the original weights, whatever ``scaleFitting`` says.
+    public var effectiveScaleFitting: ScaleFitting {
+        activationOrder == .static || groupSize == nil ? .preSweep : scaleFitting
+    }
 }
 
 /// A Hessian prepared for GPTQ's sweep (``GPTQSolver/factor(hessian:columns:settings:module:)``).
@@ -141,7 +161,7 @@ public enum GPTQSolver {
             dead.append(i)
         }
         var perm = Array(0..<columns)
-        if settings.actOrder {
+        if settings.activationOrder.permutes {
             perm.sort { (h[$0 * columns + $0], $1) > (h[$1 * columns + $1], $0) }
         }
         let (factor, damp) = try inverseHessianFactor(h, perm: perm, damp: settings.damp, module: module)
@@ -167,11 +187,11 @@ public enum GPTQSolver {
         for i in prepared?.deadColumns ?? [] { for r in 0..<rows { w[r * columns + i] = 0 } }
         let factor = prepared?.upper
         let perm = prepared?.permutation ?? Array(0..<columns)
-        let sweepActOrder = prepared != nil && settings.actOrder
+        let sweepActOrder = prepared != nil && settings.activationOrder.permutes
 
         // Which group each swept position uses, and whether groups are fitted before the sweep.
         let position = sweepActOrder ? perm : Array(0..<columns)
-        let staticGroups = settings.staticGroups || settings.groupSize == nil
+        let staticGroups = settings.activationOrder == .static || settings.groupSize == nil
         let positionGroup = (0..<columns).map { Int32(staticGroups ? position[$0] / group : $0 / group) }
         let fitDuringSweep = !staticGroups && settings.scaleFitting == .sweep
         var groupIndex = [Int32](repeating: 0, count: columns)

@@ -20,6 +20,7 @@ struct AWQQuantizeJob {
         let settings = try options.settings(grid)
         let config = options.quantizationConfig(grid)
         let (directory, plan) = try job.plan(out: out) { try AWQExporter.plan(directory: $0, config: config, progress: $1) }
+        job.warnIfVLLMRefuses(quantizationConfig: config.json, directory: directory, quantized: plan.modules)
         var provenance = job.provenance(scheme: options.tag(grid))
         let c = directory.configuration
         var blocks: [AWQBlockResult] = []

@@ -1,5 +1,7 @@
 import Foundation
+import QuantGateFormats
 import QuantGateModel
+import QuantGateQuantize
 import QuantGateSafetensors
 import QuantGateTensors
 
@@ -24,6 +26,15 @@ struct DirectoryJob {
         let result = try plan(directory) { done, total, _ in checking.update(done, of: total) }
         checking.finish()
         return (directory, result)
+    }
+
+    /// Warns (on stderr, even when quiet) when a vLLM release QuantGate pins would refuse the artefact about to be
+    /// written: the flags asked for a scheme other loaders read, and the gate's `loads-in-vllm` check will fail it.
+    func warnIfVLLMRefuses(quantizationConfig: JSONValue, directory: ModelDirectory, quantized: [String]) {
+        let input = PackedExport.loaderInput(quantizationConfig: quantizationConfig, configuration: directory.configuration, quantized: quantized)
+        for violation in VLLMRules.pinned.flatMap({ $0.violations(input) }) {
+            FileHandle.standardError.write(Data("warning: \(violation); the gate's loads-in-vllm check will fail this artefact\n".utf8))
+        }
     }
 
     /// The `quantgate.*` provenance every artefact records.

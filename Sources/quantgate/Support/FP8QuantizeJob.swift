@@ -16,6 +16,8 @@ struct FP8QuantizeJob {
         let (directory, plan) = try job.plan(out: out) {
             try FP8Exporter.plan(directory: $0, scheme: options.scheme, ignore: options.patterns, progress: $1)
         }
+        job.warnIfVLLMRefuses(quantizationConfig: FP8QuantizationConfig(scheme: plan.scheme, ignore: plan.ignoreList).json,
+                              directory: directory, quantized: plan.quantized)
         var metadata = job.provenance(scheme: options.scheme.tag)
         var maxima: [String: Float] = [:]
         if options.activations == .static {

@@ -29,6 +29,9 @@ struct FlagScope {
         try refuse(grid.given, unless: [.gptq, .awq], "GPTQ and AWQ artefacts")
         try refuse(shards.given, unless: [.fp8, .gptq, .awq], "model-directory artefacts (FP8, GPTQ, AWQ)")
         if writes.contains(.awq) { _ = try awq.settings(grid) }
+        if grid.rtn, writes.contains(.gptq), let flag = gptq.sweepGiven.first {
+            throw ValidationError("\(flag) applies to GPTQ's sweep; --rtn rounds every weight to nearest, in column order, without a Hessian")
+        }
         if let flag = calibrationData.given.first, !artefacts.contains(where: { calibrates($0, importanceFromData: importanceFromData) }) {
             throw ValidationError("\(flag): \(artefacts.map(\.description).joined(separator: ", ")) as asked here read\(artefacts.count == 1 ? "s" : "") no "
                                   + "calibration data (GGUF mixtures with an importance matrix, FP8 with static activation scales, and GPTQ and "

@@ -17,7 +17,9 @@ struct GPTQQuantizeJob {
 
     func run(out: String) throws -> GPTQExportSummary {
         let started = DispatchTime.now().uptimeNanoseconds
-        let (directory, plan) = try job.plan(out: out) { try GPTQExporter.plan(directory: $0, config: options.quantizationConfig(grid), progress: $1) }
+        let config = options.quantizationConfig(grid)
+        let (directory, plan) = try job.plan(out: out) { try GPTQExporter.plan(directory: $0, config: config, progress: $1) }
+        job.warnIfVLLMRefuses(quantizationConfig: config.json, directory: directory, quantized: plan.modules)
         var provenance = job.provenance(scheme: options.tag(grid))
         let settings = options.solverSettings(grid)
         var results: [String: GPTQLayerResult] = [:]
@@ -45,8 +47,8 @@ struct GPTQQuantizeJob {
             results = Dictionary(uniqueKeysWithValues: quantizer.entries.map { ($0.module, $0.result) })
         }
         let writing = Progress(enabled: !job.quiet, label: "write \(options.tag(grid))")
-        let summary = try GPTQExporter.write(plan, config: options.quantizationConfig(grid), results: results, method: grid.rtn ? "rtn" : "gptq",
-                                             scaleFitting: options.scaleFitting.rawValue, provenance: provenance,
+        let summary = try GPTQExporter.write(plan, config: config, results: results, method: grid.rtn ? "rtn" : "gptq",
+                                             scaleFitting: settings.effectiveScaleFitting.rawValue, provenance: provenance,
                                              maxShardBytes: job.maxShardBytes, to: out, replace: job.replace, started: started)
         writing.finish()
         return summary
