@@ -15,7 +15,8 @@ A row passes when vLLM and our rule agree on whether it loads, and where it load
 --tolerance (0.1 %) of each other. A failure of vLLM's CPU backend where its GPU backend has a kernel
 (CPU_KERNEL_GAPS, each with the source lines that show it) is reported as such, and the same weights are then
 proven through the scheme vLLM does run on CPU (FP8: the same checkpoint with dynamic per-token inputs, its
-input scales dropped), both by vLLM and by `quantgate eval`.
+input scales dropped; per-tensor weight scales also written as per-channel ones), both by vLLM and by
+`quantgate eval`.
 
 vLLM on CPU computes in the dtype it is given. The base checkpoint and FP8 run in float32, like our evaluator, so
 those perplexities agree to float rounding. vLLM refuses float32 for GPTQ and AWQ ("float32 is not supported for
@@ -47,7 +48,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from interop_fp8 import common_arguments  # noqa: E402  (shared helpers)
 
 # name, target, extra quantize flags. Every value of every flag the FP8, GPTQ and AWQ artefacts read, one at a
-# time from the target's default (plus the sharded layout), so each scheme QuantGate can write is loaded once.
+# time from the target's default (plus the sharded layout), so each scheme QuantGate can write is loaded once
+# (AWQ has no per-row groups: quantize refuses --group-size -1 for it).
 SCHEMES = [
     ("fp8", "h100", []),
     ("fp8-dynamic", "h100", ["--activations", "dynamic"]),
@@ -58,8 +60,8 @@ SCHEMES = [
     ("gptq", "a100", []),
     ("gptq-act-order-off", "a100", ["--act-order", "off"]),
     ("gptq-act-order-group", "a100", ["--act-order", "group"]),
-    ("gptq-per-channel", "a100", ["--group-size", "-1"]),
-    ("gptq-per-channel-group-order", "a100", ["--group-size", "-1", "--act-order", "group"]),
+    ("gptq-per-channel", "a100", ["--group-size=-1"]),
+    ("gptq-per-channel-group-order", "a100", ["--group-size=-1", "--act-order", "group"]),
     ("gptq-g32", "a100", ["--group-size", "32"]),
     ("gptq-g64", "a100", ["--group-size", "64"]),
     ("gptq-g16", "a100", ["--group-size", "16"]),
@@ -76,7 +78,6 @@ SCHEMES = [
     ("awq-g64", "l40s", ["--group-size", "64"]),
     ("awq-g16", "l40s", ["--group-size", "16"]),
     ("awq-g256", "l40s", ["--group-size", "256"]),
-    ("awq-per-channel", "l40s", ["--group-size", "-1"]),
     ("awq-rtn", "l40s", ["--rtn"]),
     ("fp8-for-ada", "l40s", ["--format", "fp8"]),
 ]
@@ -102,6 +103,16 @@ CPU_KERNEL_GAPS = [
                    ("model_executor/layers/quantization/compressed_tensors/schemes/compressed_tensors_w8a8_fp8.py",
                     "layer.input_scale.max()")],
         "twin": "dynamic-inputs",
+    },
+    {
+        "match": "_C::static_scaled_fp8_quant() expected at most 0 argument(s)",
+        "why": "FP8 per-tensor weight scales: at load vLLM requantizes each fused group (q/k/v, gate/up) to its "
+               "largest scale (requantize_with_max_scale) with the static_scaled_fp8_quant op, which vLLM's CPU "
+               "build declares without an implementation (no arguments); its CUDA build has the kernel",
+        "source": [("model_executor/layers/quantization/utils/fp8_utils.py", "weight_scale, weight = requantize_with_max_scale("),
+                   ("model_executor/layers/quantization/utils/w8a8_utils.py", "ops.scaled_fp8_quant(weight_dq, max_w_scale)"),
+                   ("_custom_ops.py", "torch.ops._C.static_scaled_fp8_quant(output, input, scale, group_shape)")],
+        "twin": "channel-scales-dynamic-inputs",
     },
     {
         "match": "Marlin does not support weight_bits = uint8b128",
@@ -219,11 +230,12 @@ def child(directory, text, ctx, dtype):
     print(json.dumps(record), flush=True)
 
 
-def dynamic_inputs_twin(directory):
-    """The same FP8 weights with dynamic per-token inputs: config rewritten, every input_scale dropped."""
+def dynamic_inputs_twin(directory, channel_scales=False):
+    """The same FP8 weights with dynamic per-token inputs: config rewritten, every input_scale dropped; with
+    `channel_scales`, a per-tensor weight scale repeated for every output row (strategy channel)."""
     from safetensors import safe_open
     from safetensors.torch import save_file
-    twin = directory + "-as-dynamic"
+    twin = directory + ("-as-channel-dynamic" if channel_scales else "-as-dynamic")
     if os.path.exists(twin):
         shutil.rmtree(twin)
     os.makedirs(twin)
@@ -232,12 +244,18 @@ def dynamic_inputs_twin(directory):
         group["input_activations"] = {"num_bits": 8, "type": "float", "symmetric": True, "strategy": "token",
                                       "dynamic": True, "group_size": None, "block_structure": None, "actorder": None,
                                       "observer": None, "observer_kwargs": {}}
+        if channel_scales:
+            group["weights"]["strategy"] = "channel"
     for name in os.listdir(directory):
         path = os.path.join(directory, name)
         if name.endswith(".safetensors"):
             with safe_open(path, "pt") as f:
                 tensors = {k: f.get_tensor(k) for k in f.keys() if not k.endswith(".input_scale")}
                 metadata = f.metadata()
+            if channel_scales:
+                for key in [k for k in tensors if k.endswith(".weight_scale")]:
+                    rows = tensors[key[: -len("_scale")]].shape[0]
+                    tensors[key] = tensors[key].reshape(1, 1).repeat(rows, 1).contiguous()
             save_file(tensors, os.path.join(twin, name), metadata=metadata)
         elif name == "config.json":
             json.dump(config, open(os.path.join(twin, name), "w"), indent=2)
@@ -274,6 +292,9 @@ def measure(args, name, directory, text, rows, dtype=None, tolerance=-1.0):
         row["source"] = source_lines(gap)
         if gap["twin"] == "dynamic-inputs":
             measure(args, name + " (same weights, dynamic inputs)", dynamic_inputs_twin(directory), text, rows)
+        elif gap["twin"] == "channel-scales-dynamic-inputs":
+            measure(args, name + " (same codes and scales, as channel scales, dynamic inputs)",
+                    dynamic_inputs_twin(directory, channel_scales=True), text, rows)
     else:
         ours = cached(key + ".ours.json", lambda: our_perplexity(args, directory, text))
         row["ours"] = ours
@@ -321,7 +342,12 @@ def main():
     for name, target, flags in SCHEMES:
         if only and name not in only:
             continue
-        directory = quantize(args, work, name, target, flags)
+        try:
+            directory = quantize(args, work, name, target, flags)
+        except subprocess.CalledProcessError as error:
+            rows.append({"name": name, "predicted": False, "rule": "", "vllm": {"error": "not written"},
+                         "verdict": f"FAIL: quantgate quantize {' '.join(flags)} exited {error.returncode}"})
+            continue
         ok = measure(args, name, directory, texts["fp8-text" if name.startswith("fp8") else "text"], rows) and ok
 
     ok = ok and all(not row["verdict"].startswith("FAIL") for row in rows)
