@@ -90,7 +90,7 @@ let package = Package(
             name: "QuantGateSafetensorsTests",
             dependencies: ["QuantGateSafetensors", "QuantGateTensors", "QuantGateTestSupport"]),
         .testTarget(name: "QuantGateTokenizerTests", dependencies: ["QuantGateTokenizer", "QuantGateTensors", "QuantGateTestSupport"]),
-        .testTarget(name: "QuantGateModelTests", dependencies: ["QuantGateModel", "QuantGateTestSupport"]),
+        .testTarget(name: "QuantGateModelTests", dependencies: ["QuantGateModel", "QuantGateTensors", "QuantGateTestSupport"]),
         .testTarget(name: "QuantGateEvalTests", dependencies: ["QuantGateEval", "QuantGateTestSupport"]),
         .testTarget(
             name: "QuantGateQuantizeTests",

@@ -63,3 +63,15 @@ void qg_fp8_e4m3_fake_quant_div(float *restrict x, float scale, int64_t n) {
 void qg_fp8_e4m3_dequantize(const uint8_t *restrict codes, float scale, float *restrict x, int64_t n) {
     if (qg_simd_enabled()) qg_fp8_e4m3_dequantize_avx2(codes, scale, x, n); else qg_fp8_e4m3_dequantize_ref(codes, scale, x, n);
 }
+
+int qg_cpu_vector_level(void) {
+#if defined(__x86_64__) || defined(_M_X64)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512cd"))
+        return 3;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return 2;
+    if (__builtin_cpu_supports("avx")) return 1;
+#endif
+    return 0;
+}

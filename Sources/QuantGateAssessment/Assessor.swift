@@ -149,8 +149,8 @@ public struct Assessor {
         }
         log("baseline: \(windows.count) windows, storing \(storage.label) distributions")
         var distributions = BaselineDistributions(storage: storage, vocabularySize: model.configuration.vocabSize)
-        for (index, window) in windows.enumerated() {
-            distributions.append(logits: try model.logits(tokens: window.tokens), window: window)
+        try model.logits(windows: windows.map(\.tokens), rows: windows.map(\.scoredRows)) { index, logits in
+            distributions.append(logits: logits, window: windows[index])
             progress("baseline", index + 1, windows.count)
         }
         if let path = plan.baselineCachePath {

@@ -85,16 +85,19 @@ public struct BaselineDistributions: Sendable, Equatable {
         self.indices = indices
     }
 
-    /// Records the scored positions of one window from the baseline's logits `[window.tokens.count, vocab]`.
+    /// Records the scored positions of one window from the baseline's logits at those positions (`[window.scoredCount, vocab]`,
+    /// the rows ``ScoringWindow/scoredRows`` names).
     public mutating func append(logits: Matrix, window: ScoringWindow) {
         precondition(logits.columns == vocabularySize, "logits width \(logits.columns) != vocabulary \(vocabularySize)")
+        precondition(logits.rows == window.scoredCount, "logits must hold the window's scored rows only")
         var row = [Float](repeating: 0, count: vocabularySize)
         var half = [UInt16](repeating: 0, count: width)
         for position in window.firstScored..<(window.tokens.count - 1) {
+            let offset = (position - window.firstScored) * vocabularySize
             let (lse, top) = logits.values.withUnsafeBufferPointer { buffer in
-                LogSoftmax.normaliser(UnsafeBufferPointer(rebasing: buffer[(position * vocabularySize)..<((position + 1) * vocabularySize)]))
+                LogSoftmax.normaliser(UnsafeBufferPointer(rebasing: buffer[offset..<(offset + vocabularySize)]))
             }
-            for j in 0..<vocabularySize { row[j] = Float(Double(logits.values[position * vocabularySize + j]) - lse) }
+            for j in 0..<vocabularySize { row[j] = Float(Double(logits.values[offset + j]) - lse) }
             targetLogProbs.append(row[window.tokens[position + 1]])
             argmax.append(Int32(top))
             switch storage {

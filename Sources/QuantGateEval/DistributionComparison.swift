@@ -33,8 +33,8 @@ public struct DistributionComparison: Sendable, Equatable {
         }
         var result = DistributionComparison(windows: [], tokenKLD: [])
         result.tokenKLD.reserveCapacity(baseline.tokenCount)
-        for (w, window) in windows.enumerated() {
-            let (totals, klds) = compareWindow(w, logits: try candidate.logits(tokens: window.tokens), window: window, baseline: baseline)
+        try candidate.logits(windows: windows.map(\.tokens), rows: windows.map(\.scoredRows)) { w, logits in
+            let (totals, klds) = compareWindow(w, logits: logits, window: windows[w], baseline: baseline)
             result.windows.append(totals)
             result.tokenKLD += klds
             progress?(w + 1, windows.count)
@@ -44,7 +44,7 @@ public struct DistributionComparison: Sendable, Equatable {
 }
 
 extension DistributionComparison {
-    /// Compares a candidate's logits for window `w` (`[window.tokens.count, vocab]`) with the baseline's
+    /// Compares a candidate's logits for window `w` at its scored positions (`[window.scoredCount, vocab]`) with the baseline's
     /// record of that window: the window's totals and each scored token's KL divergence.
     public static func compareWindow(_ w: Int, logits: Matrix, window: ScoringWindow,
                                      baseline: BaselineDistributions) -> (totals: WindowTotals, kld: [Float]) {
@@ -53,7 +53,8 @@ extension DistributionComparison {
         var klds: [Float] = []
         var token = baseline.windowStarts[w]
         for position in window.firstScored..<(window.tokens.count - 1) {
-            let outcome = comparer.compare(logits: logits, row: position, target: window.tokens[position + 1], baselineToken: token)
+            let outcome = comparer.compare(logits: logits, row: position - window.firstScored, target: window.tokens[position + 1],
+                                           baselineToken: token)
             totals.tokens += 1
             totals.baselineNLL -= Double(baseline.targetLogProbs[token])
             totals.candidateNLL -= outcome.logProb

@@ -26,6 +26,10 @@ public struct ScoringWindow: Sendable, Equatable {
 
     /// Predictions scored in this window.
     public var scoredCount: Int { max(0, tokens.count - 1 - firstScored) }
+
+    /// The positions whose logits are scored: `firstScored ..< firstScored + scoredCount`. Evaluators ask the
+    /// model for these rows only; row `r` of such logits predicts `tokens[firstScored + r + 1]`.
+    public var scoredRows: Range<Int> { firstScored..<(firstScored + scoredCount) }
 }
 
 /// Cuts token streams into ``ScoringWindow``s for each ``PerplexityProtocol``.
@@ -90,10 +94,11 @@ public enum PerplexityEvaluator {
         var sumOfSquares = 0.0
         var count = 0
         var forwarded = 0
-        for (index, window) in windows.enumerated() {
-            let logits = try model.logits(tokens: window.tokens)
-            for position in window.firstScored..<(window.tokens.count - 1) {
-                let nll = -LogSoftmax.logProbability(logits.values, columns: logits.columns, row: position, of: window.tokens[position + 1]).logProb
+        try model.logits(windows: windows.map(\.tokens), rows: windows.map(\.scoredRows)) { index, logits in
+            let window = windows[index]
+            for row in 0..<window.scoredCount {
+                let target = window.tokens[window.firstScored + row + 1]
+                let nll = -LogSoftmax.logProbability(logits.values, columns: logits.columns, row: row, of: target).logProb
                 sum += nll
                 sumOfSquares += nll * nll
                 count += 1

@@ -52,7 +52,7 @@ public enum ForwardBenchmark {
         return Result(tokens: tokens, prefillTokensPerSecond: Double(tokens) / forward,
                       prefillGFLOPs: flops / forward / 1e9, sgemmGFLOPs: gemmFLOPs / gemm / 1e9,
                       ratioToSGEMM: (flops / forward) / (gemmFLOPs / gemm),
-                      blasCore: openblas_get_corename().map { String(cString: $0) } ?? "unknown")
+                      blasCore: OpenBLASKernels.coreName)
     }
 
     private static func sgemm(_ t: Int, _ input: Int, _ output: Int, _ x: [Float], _ w: [Float], _ y: inout [Float]) {

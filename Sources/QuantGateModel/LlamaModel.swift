@@ -173,14 +173,19 @@ public final class LlamaModel: Sendable {
     /// - Throws: ``ModelError/unsupportedSetting(file:field:value:supported:)`` for a window longer
     ///   than the model's sliding attention window (full attention would compute something else).
     public func logits(tokens: [Int]) throws -> Matrix {
-        if let window = configuration.slidingWindow, tokens.count > window {
-            throw ModelError.unsupportedSetting(
-                file: "config.json", field: "sliding_window", value: "\(window) (window of \(tokens.count) tokens)",
-                supported: ["windows of at most sliding_window tokens"])
-        }
+        try checkWindowLength(tokens.count)
         var hidden = try embed(tokens)
         for layer in 0..<configuration.layerCount { try runBlock(layer, hidden: &hidden) }
         return logits(hidden: hidden)
+    }
+
+    /// Refuses a window longer than the model's sliding attention window (full attention would compute something else).
+    func checkWindowLength(_ count: Int) throws {
+        if let window = configuration.slidingWindow, count > window {
+            throw ModelError.unsupportedSetting(
+                file: "config.json", field: "sliding_window", value: "\(window) (window of \(count) tokens)",
+                supported: ["windows of at most sliding_window tokens"])
+        }
     }
 
     /// FLOPs of one prefill over `t` tokens: 2 per multiply-add of the projections and output head,

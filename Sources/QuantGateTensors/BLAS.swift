@@ -18,10 +18,30 @@ public enum BLAS {
     /// Pins OpenBLAS to the calling thread (idempotent); call before using CBLAS or LAPACKE directly.
     public static func prepare() { _ = pinned }
 
-    /// Output tile edge: 256 × 256 f32 tiles keep each call large enough for OpenBLAS's kernels.
+    /// Square tile edge for ``gramUpper(_:rows:width:into:)``.
     static let tile = 256
     /// Products below this many multiply-adds run as one call.
     static let smallProduct = 1 << 20
+
+    /// The output tiles of an `[m, n]` product, a function of the shape alone (never of the core count).
+    ///
+    /// Each tile is one OpenBLAS call that packs its rows of op(A) and its columns of op(B) again, so the
+    /// packing work is `m·n·k·(1/rows + 1/columns)` against `2·m·n·k` for the product: tiles are as tall as
+    /// the product up to 1024 rows and at least 256 columns wide, widening so that a wide product (an output
+    /// head of 128k columns) is cut into 16 column tiles, not hundreds. Where a product has few tiles,
+    /// columns down to 128 wide keep at least 8 of them for the cores. OpenBLAS's single-threaded sgemm sums
+    /// each element over the inner dimension in an order set by `k` alone, so the tile shape changes no bits,
+    /// except where a tile is small enough for OpenBLAS's small-matrix kernels (SkylakeX: m·n·k ≤ 10⁶),
+    /// which sum in another order: bits then still depend on the shapes only.
+    static func outputTiles(m: Int, n: Int) -> (rows: Int, columns: Int) {
+        func roundUp64(_ x: Int) -> Int { (x + 63) / 64 * 64 }
+        let rows = min(m, 1024)
+        let rowTiles = (m + rows - 1) / rows
+        var columns = max(256, roundUp64((n + 15) / 16))
+        let wanted = (8 + rowTiles - 1) / rowTiles          // column tiles for at least 8 tiles in all
+        if (n + columns - 1) / columns < wanted { columns = max(128, roundUp64((n + wanted - 1) / wanted)) }
+        return (rows, columns)
+    }
 
     /// `C = alpha · op(A) · op(B) + beta · C`, row-major, `op` transposing when asked; `C` is `[m, n]`.
     /// Tiled over the output and run on all cores; see the type's note on determinism.
@@ -30,7 +50,8 @@ public enum BLAS {
                             c: UnsafeMutablePointer<Float>, ldc: Int) {
         prepare()
         guard m > 0, n > 0 else { return }
-        let rowTiles = (m + tile - 1) / tile, columnTiles = (n + tile - 1) / tile
+        let (tileRows, tileColumns) = outputTiles(m: m, n: n)
+        let rowTiles = (m + tileRows - 1) / tileRows, columnTiles = (n + tileColumns - 1) / tileColumns
         if m * n * k < smallProduct || rowTiles * columnTiles == 1 {
             serialGEMM(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
                        b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
@@ -38,8 +59,8 @@ public enum BLAS {
         }
         let (aa, bb, cc) = (UnsafeSendable(a), UnsafeSendable(b), UnsafeSendable(c))
         DispatchQueue.concurrentPerform(iterations: rowTiles * columnTiles) { index in
-            let (r0, c0) = ((index / columnTiles) * tile, (index % columnTiles) * tile)
-            let (rows, columns) = (min(tile, m - r0), min(tile, n - c0))
+            let (r0, c0) = ((index / columnTiles) * tileRows, (index % columnTiles) * tileColumns)
+            let (rows, columns) = (min(tileRows, m - r0), min(tileColumns, n - c0))
             // op(A) rows r0..: A's rows (or columns when transposed); op(B) columns c0..: B's columns (or rows).
             let aTile = transposeA ? aa.pointer + r0 : aa.pointer + r0 * lda
             let bTile = transposeB ? bb.pointer + c0 * ldb : bb.pointer + c0

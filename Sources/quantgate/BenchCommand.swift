@@ -40,10 +40,7 @@ struct NumericsBenchCommand: ParsableCommand {
                 var elements: Int
                 var rows: [ConversionBenchmark.Row]
             }
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            let data = try encoder.encode(Report(variant: ConversionBenchmark.variant, elements: elements, rows: rows))
-            print(String(decoding: data, as: UTF8.self))
+            try JSONOutput.print(Report(variant: ConversionBenchmark.variant, elements: elements, rows: rows))
             return
         }
         print("numerics: \(elements) elements, kernel variant \(ConversionBenchmark.variant), single thread")
@@ -79,13 +76,12 @@ struct ForwardBenchCommand: ParsableCommand {
         let network = try LlamaModel(directory: ModelDirectory(path: model))
         let result = try ForwardBenchmark.run(model: network, tokens: ctx)
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(result), as: UTF8.self))
+            try JSONOutput.print(result)
             return
         }
         print(String(format: "prefill of %d tokens: %.0f tokens/s, %.1f GFLOP/s", ctx, result.prefillTokensPerSecond, result.prefillGFLOPs))
-        print(String(format: "raw cblas_sgemm on the same shapes: %.1f GFLOP/s (OpenBLAS core: %@)", result.sgemmGFLOPs, result.blasCore))
+        print(String(format: "raw cblas_sgemm on the same shapes: %.1f GFLOP/s", result.sgemmGFLOPs))
+        print("OpenBLAS kernels: \(OpenBLASKernels.current.summary)")
         print(String(format: "ratio to sgemm: %.2f", result.ratioToSGEMM))
     }
 }

@@ -88,7 +88,7 @@ struct CalibrateCommand: ParsableCommand {
         report.cache = cache.description
         if cache == .hit && !force && !dryRun {
             report.output = out
-            emit(report)
+            try emit(report)
             return
         }
         if let out, !dryRun { try CalibrationCache.checkWritable(path: out, status: cache, replace: force) }
@@ -107,7 +107,7 @@ struct CalibrateCommand: ParsableCommand {
             note("no reference text found for the data-fit check (give --reference-text)")
         }
         if dryRun {
-            emit(report)
+            try emit(report)
             return
         }
         let calibrator = Calibrator(model: network, collectHessian: !noHessian)
@@ -119,7 +119,7 @@ struct CalibrateCommand: ParsableCommand {
         report.seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         report.blockPasses = calibrator.blockPasses
         report.output = file.path
-        emit(report)
+        try emit(report)
     }
 
     private func note(_ message: String) {
@@ -127,11 +127,9 @@ struct CalibrateCommand: ParsableCommand {
         FileHandle.standardError.write(Data("note: \(message)\n".utf8))
     }
 
-    private func emit(_ report: CalibrationReport) {
+    private func emit(_ report: CalibrationReport) throws {
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: (try? encoder.encode(report)) ?? Data(), as: UTF8.self))
+            try JSONOutput.print(report)
         } else {
             print(report.text)
         }

@@ -46,9 +46,7 @@ struct CalibrationBenchCommand: ParsableCommand {
         let network = try LlamaModel(directory: directory)
         let result = try CalibrationBenchmark.run(model: network, windows: set.windows, repeats: repeats)
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(result), as: UTF8.self))
+            try JSONOutput.print(result)
             return
         }
         print("calibration over \(set.windows.count) windows × \(seqLen) tokens (\(result.tokens) tokens), best of \(repeats)")
@@ -90,9 +88,7 @@ struct QuantizeBenchCommand: ParsableCommand {
         }
         if json {
             struct Report: Encodable { var memcpyMBps: Double; var rows: [QuantizationBenchmark.Row]; var exportQ4KMSeconds: Double? }
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(Report(memcpyMBps: memcpy, rows: rows, exportQ4KMSeconds: exportSeconds)), as: UTF8.self))
+            try JSONOutput.print(Report(memcpyMBps: memcpy, rows: rows, exportQ4KMSeconds: exportSeconds))
             return
         }
         print(String(format: "memcpy %.0f MB/s (same f32 bytes, one thread)", memcpy))

@@ -93,9 +93,7 @@ struct EvalCommand: ParsableCommand {
         progress.finish()
         guard result.perplexity.isFinite else { throw AssessmentError.nonFinitePerplexity(path: path, value: result.perplexity) }
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(result), as: UTF8.self))
+            try JSONOutput.print(result)
         } else {
             print(String(format: "perplexity  %.4f ± %.5f  (%@ protocol, ctx %d%@)", result.perplexity, result.standardError,
                          result.protocolName, result.context, result.stride.map { ", stride \($0)" } ?? ""))

@@ -20,9 +20,7 @@ struct FP8BenchCommand: ParsableCommand {
         let (memcpy, rows) = FP8Benchmark.run()
         if json {
             struct Report: Encodable { var memcpyMBps: Double; var rows: [FP8Benchmark.Row] }
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(Report(memcpyMBps: memcpy, rows: rows)), as: UTF8.self))
+            try JSONOutput.print(Report(memcpyMBps: memcpy, rows: rows))
             return
         }
         print(String(format: "memcpy %.0f MB/s (same f32 bytes, one thread)", memcpy))

@@ -47,9 +47,7 @@ struct InspectCommand: ParsableCommand {
             try dump(file.tensors.map(\.name)) { try file.floats(named: $0).values }
             let report = GGUFInspectReport(path: model, file: file, structuralChecks: try InspectChecks.run(model))
             if json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                print(String(decoding: try encoder.encode(report), as: UTF8.self))
+                try JSONOutput.print(report)
             } else {
                 print(report.text(metadataOrder: file.header.metadata.map(\.key)))
             }
@@ -99,7 +97,7 @@ struct InspectCommand: ParsableCommand {
             report = InspectReport(path: model, checkpoint: try SafetensorsCheckpoint(path: model),
                                    configuration: nil, check: nil)
         }
-        print(json ? report.json() : report.text())
+        if json { try JSONOutput.print(report) } else { print(report.text()) }
         if let source {
             // A source checkpoint is refused as every command refuses it: the tensor check, then every value finite.
             let checking = Progress(enabled: true, label: "check values")

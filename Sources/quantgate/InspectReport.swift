@@ -67,12 +67,6 @@ struct InspectReport: Encodable {
         }
     }
 
-    func json() -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return (try? encoder.encode(self)).flatMap { String(data: $0, encoding: .utf8) } ?? "{}"
-    }
-
     func text() -> String {
         var lines = ["Model:        \(path)"]
         if let a = architecture {

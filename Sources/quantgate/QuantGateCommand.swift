@@ -16,6 +16,7 @@ struct QuantGateCommand: ParsableCommand {
                       VerifyCommand.self, PipelineCommand.self, BenchCommand.self])
 
     static func main() {
+        OpenBLASStartup.run()
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -140,17 +140,11 @@ struct QuantizeCommand: ParsableCommand {
         DirectoryJob(model: model, maxShardBytes: shards.maxShardBytes, target: target, calibrationData: calibrationData, replace: force, quiet: quiet)
     }
 
-    private func printJSON<T: Encodable>(_ value: T) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        print(String(decoding: try encoder.encode(value), as: UTF8.self))
-    }
-
     private func runFP8() throws {
         let out = URL(fileURLWithPath: out).standardizedFileURL.path  // `--out model-fp8/` names the directory
         let job = FP8QuantizeJob(job: directoryJob, options: fp8, calibrationCache: calibration ?? out + ".calibration.h5")
         let summary = try job.run(out: out)
-        if json { return try printJSON(summary) }
+        if json { return try JSONOutput.print(summary) }
         print("module                                   shape          weight scale range      input scale")
         for m in summary.modules {
             print(m.name.padding(toLength: 41, withPad: " ", startingAt: 0)
@@ -166,7 +160,7 @@ struct QuantizeCommand: ParsableCommand {
         let out = URL(fileURLWithPath: out).standardizedFileURL.path
         let job = GPTQQuantizeJob(job: directoryJob, options: gptq, grid: grid)
         let summary = try job.run(out: out)
-        if json { return try printJSON(summary) }
+        if json { return try JSONOutput.print(summary) }
         print("module                                   shape          loss          damp    dead   seconds")
         for (layer, seconds) in zip(summary.report.layers, summary.layerSeconds) {
             print(layer.module.padding(toLength: 41, withPad: " ", startingAt: 0)
@@ -183,7 +177,7 @@ struct QuantizeCommand: ParsableCommand {
         let out = URL(fileURLWithPath: out).standardizedFileURL.path
         let job = AWQQuantizeJob(job: directoryJob, options: awq, grid: grid)
         let summary = try job.run(out: out)
-        if json { return try printJSON(summary) }
+        if json { return try JSONOutput.print(summary) }
         print("scaling group                                 previous op                α      loss          at α=0")
         for group in summary.report.groups {
             // model.layers.N.q_proj,k_proj,v_proj    input_layernorm
@@ -205,7 +199,7 @@ struct QuantizeCommand: ParsableCommand {
                                   calibrationCache: calibration ?? out + ".calibration.h5", imatrix: imatrix,
                                   useImportance: !noImatrix, saveImatrix: saveImatrix, replace: force, quiet: quiet)
         let (summary, importance) = try job.run(out: out)
-        if json { return try printJSON(summary) }
+        if json { return try JSONOutput.print(summary) }
         print("tensor                          shape              type   bytes   imatrix")
         for t in summary.tensors {
             print(t.name.padding(toLength: 32, withPad: " ", startingAt: 0)

@@ -52,7 +52,7 @@ struct StatisticsTests {
         let window = ScoringWindow(tokens: tokens, firstScored: 0)
         func logits(_ noise: Float) -> Matrix {
             var r = SplitMix64(seed: 4)
-            return Matrix(rows: tokens.count, columns: vocab, values: (0..<(tokens.count * vocab)).map { i in
+            return Matrix(rows: window.scoredCount, columns: vocab, values: (0..<(window.scoredCount * vocab)).map { i in
                 let base = Float(Int(r.next() % 2000) - 1000) / 150
                 return base + noise * Float(Int(r.next() % 2000) - 1000) / 1000 * Float(i % 3)
             })

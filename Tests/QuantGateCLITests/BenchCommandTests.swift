@@ -34,6 +34,11 @@ struct BenchCommandTests {
             #expect((report[key] as? Double ?? 0) > 0, "\(key)")
         }
         #expect((report["blasCore"] as? String)?.isEmpty == false)
+        let run = try #require(report["run"] as? [String: Any], "every --json output carries the run's facts")
+        let blas = try #require(run["blas"] as? [String: Any])
+        #expect(blas["core"] as? String == report["blasCore"] as? String)
+        #expect(["detected", "corrected", "user"].contains(blas["chosenBy"] as? String ?? ""))
+        #expect((run["peakRSSBytes"] as? Int ?? 0) > 1 << 20 && (run["wallSeconds"] as? Double ?? -1) > 0)
     }
 
     @Test("bench tokenizer reports MB/s and the token count of the text")

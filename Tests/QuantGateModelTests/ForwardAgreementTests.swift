@@ -1,6 +1,7 @@
 import Foundation
 import QuantGateModel
 import QuantGateSafetensors
+import QuantGateTensors
 import QuantGateTestSupport
 import Testing
 
@@ -77,6 +78,34 @@ struct ForwardAgreementTests {
         let resident = try LlamaModel(directory: directory, residency: .resident).logits(tokens: ids)
         let streamed = try LlamaModel(directory: directory, residency: .streamed).logits(tokens: ids)
         #expect(resident == streamed)
+    }
+
+    @Test("layer-major passes over streamed weights equal window-major passes over resident ones bit for bit")
+    func layerMajorEqualsWindowMajor() throws {
+        let directory = try ModelDirectory(path: Fixtures.exampleModel.path)
+        let windows = (0..<5).map { w in (0..<(24 + 8 * w)).map { ($0 * 131 + w * 977) % 4096 } }
+        let rows = windows.enumerated().map { w, tokens in (w % 2 == 0 ? 0 : tokens.count / 2)..<(tokens.count - 1) }
+        func run(_ residency: LlamaModel.Residency, _ order: PassOrder, budget: Int) throws -> [Matrix] {
+            var out: [Matrix] = []
+            try LlamaModel(directory: directory, residency: residency)
+                .logits(windows: windows, rows: rows, order: order, hiddenBudgetBytes: budget) { index, logits in
+                    #expect(index == out.count, "windows arrive in order")
+                    out.append(logits)
+                }
+            return out
+        }
+        let windowMajor = try run(.resident, .windowMajor, budget: 1 << 30)
+        // A budget of two windows' hidden states: three groups, so group boundaries are exercised too.
+        let twoWindows = 2 * 40 * directory.configuration.hiddenSize * MemoryLayout<Float>.stride
+        let layerMajor = try run(.streamed, .automatic, budget: twoWindows)
+        #expect(windowMajor == layerMajor)
+        // Scored rows only: each equals the same row of the whole window's logits (to f32 rounding: a product
+        // of fewer rows may take OpenBLAS's small-matrix kernel, which sums in another order).
+        let whole = try LlamaModel(directory: directory).logits(tokens: windows[1])
+        let vocab = directory.configuration.vocabSize
+        #expect(layerMajor[1].rows == rows[1].count)
+        let worst = zip(whole.values[(rows[1].lowerBound * vocab)...], layerMajor[1].values).map { abs($0 - $1) }.max() ?? 0
+        #expect(worst < 1e-4, "max |Δlogit| \(worst)")
     }
 
     @Test("an out-of-vocabulary token id is an error naming the position")

@@ -1,5 +1,5 @@
 import Foundation
-import QuantGateTensors
+@testable import QuantGateTensors
 import Testing
 
 /// The tiled products against plain f64 loops, and their independence from how the tiles are scheduled.
@@ -8,6 +8,30 @@ struct BLASTests {
     static func random(_ count: Int, seed: UInt64) -> [Float] {
         var rng = SplitMix64(seed: seed)
         return (0..<count).map { _ in Float.random(in: -1...1, using: &rng) }
+    }
+
+    @Test("tiles depend on the shape alone and change no bits: the tiled product equals one OpenBLAS call",
+          arguments: [(512, 8192, 64), (256, 20000, 48), (1500, 300, 40), (40, 512, 96)])
+    func tilingChangesNoBits(shape: (Int, Int, Int)) {
+        let (m, n, k) = shape
+        let (rows, columns) = BLAS.outputTiles(m: m, n: n)
+        #expect(rows <= 1024 && columns >= 128 && columns % 64 == 0)
+        #expect(((m + rows - 1) / rows) * ((n + columns - 1) / columns) >= min(8, (n + 127) / 128))
+        let a = Self.random(m * k, seed: 5), b = Self.random(n * k, seed: 6)
+        var tiled = [Float](repeating: 0, count: m * n), single = tiled
+        a.withUnsafeBufferPointer { ap in
+            b.withUnsafeBufferPointer { bp in
+                tiled.withUnsafeMutableBufferPointer {
+                    BLAS.gemm(transposeB: true, m: m, n: n, k: k, a: ap.baseAddress!, lda: k, b: bp.baseAddress!, ldb: k,
+                              c: $0.baseAddress!, ldc: n)
+                }
+                single.withUnsafeMutableBufferPointer {
+                    BLAS.serialGEMM(transposeB: true, m: m, n: n, k: k, a: ap.baseAddress!, lda: k, b: bp.baseAddress!, ldb: k,
+                                    c: $0.baseAddress!, ldc: n)
+                }
+            }
+        }
+        #expect(tiled == single)
     }
 
     @Test("gemm with and without transposes over several tiles equals the f64 product; gramUpper equals XᵀX")

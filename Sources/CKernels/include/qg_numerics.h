@@ -66,6 +66,10 @@ void qg_f32_to_fp8_e5m2_avx2(const float *restrict src, uint8_t *restrict dst, i
 /// 1 when this CPU runs the `_avx2` variants (AVX2, F16C and FMA), else 0. Always 0 off x86-64.
 int qg_cpu_has_avx2_f16c(void);
 
+/// The widest vector ISA the CPU and OS support, as OpenBLAS's kernel families need it:
+/// 3 = AVX-512 F/BW/VL/DQ/CD (SkylakeX), 2 = AVX2 + FMA (Haswell), 1 = AVX (Sandybridge), 0 = older or not x86-64.
+int qg_cpu_vector_level(void);
+
 /// The variant the dispatched entry points use: "avx2+f16c" or "reference".
 const char *qg_numerics_variant(void);
 

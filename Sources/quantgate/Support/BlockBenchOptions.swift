@@ -32,8 +32,6 @@ struct BlockBenchOptions: ParsableArguments {
 
     /// `value` as pretty, key-sorted JSON on stdout.
     func printJSON<T: Encodable>(_ value: T) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        print(String(decoding: try encoder.encode(value), as: UTF8.self))
+        try JSONOutput.print(value)
     }
 }

@@ -68,7 +68,7 @@ struct GateStage {
             try ReportWriter.write(report: report, gate: decision, to: reportDirectory)
         }
         if printJSON {
-            print(try ReportJSON.string(report))
+            try JSONOutput.print(report)
         } else {
             print(ComparisonSummary.render(report))
             if let decision { print(GateSummary.render(decision)) }

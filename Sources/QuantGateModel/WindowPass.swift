@@ -1,0 +1,70 @@
+import QuantGateTensors
+
+/// The order in which ``LlamaModel/logits(windows:rows:order:hiddenBudgetBytes:body:)`` runs windows through blocks.
+public enum PassOrder: Sendable {
+    /// Window-major when the blocks are resident, layer-major when they are streamed.
+    case automatic
+    /// Each window through every block before the next window: streamed weights are converted once per window.
+    case windowMajor
+    /// Every window of a group through block k before block k + 1: streamed weights are converted once per group.
+    case layerMajor
+}
+
+extension LlamaModel {
+    /// Output-head rows of several windows, each window starting at position 0: for window `i`, the logits
+    /// at positions `rows[i]` (`[rows[i].count, vocab]`), handed to `body` in window order.
+    ///
+    /// Only the requested rows go through the final norm and the output head (an evaluation protocol that
+    /// scores half of each window skips half of the head's work). With streamed weights the windows run
+    /// layer-major, in groups whose hidden states fit `hiddenBudgetBytes`, so each block is converted once
+    /// per group instead of once per window. Every window sees the same operations in either order, so the
+    /// logits are bit-identical.
+    /// - Throws: ``ModelError`` for a token outside the vocabulary or a window longer than a sliding window.
+    public func logits(windows: [[Int]], rows: [Range<Int>], order: PassOrder = .automatic,
+                       hiddenBudgetBytes: Int = 1 << 30, body: (Int, Matrix) throws -> Void) throws {
+        precondition(windows.count == rows.count, "one row range per window")
+        for (tokens, range) in zip(windows, rows) {
+            try checkWindowLength(tokens.count)
+            precondition(range.lowerBound >= 0 && range.upperBound <= tokens.count, "rows outside the window")
+        }
+        let layerMajor: Bool
+        switch order {
+        case .automatic: layerMajor = !keepsBlocksResident
+        case .windowMajor: layerMajor = false
+        case .layerMajor: layerMajor = true
+        }
+        guard layerMajor else {
+            for (index, tokens) in windows.enumerated() {
+                var hidden = try embed(tokens)
+                for layer in 0..<configuration.layerCount { try runBlock(layer, hidden: &hidden) }
+                try body(index, logits(hidden: hidden, rows: rows[index]))
+            }
+            return
+        }
+        let bytesPerToken = configuration.hiddenSize * MemoryLayout<Float>.stride
+        var start = 0
+        while start < windows.count {
+            var end = start + 1, bytes = windows[start].count * bytesPerToken
+            while end < windows.count && bytes + windows[end].count * bytesPerToken <= hiddenBudgetBytes {
+                bytes += windows[end].count * bytesPerToken
+                end += 1
+            }
+            var hidden = try windows[start..<end].map { try embed($0) }
+            for layer in 0..<configuration.layerCount {
+                let weights = try blockWeights(layer)
+                for i in hidden.indices { runBlock(weights: weights, hidden: &hidden[i]) }
+            }
+            for (offset, states) in hidden.enumerated() {
+                try body(start + offset, logits(hidden: states, rows: rows[start + offset]))
+            }
+            start = end
+        }
+    }
+
+    /// Final RMSNorm and output head for rows `rows` of `hidden` only: `[rows.count, vocab]`.
+    public func logits(hidden: Matrix, rows: Range<Int>) -> Matrix {
+        guard rows != 0..<hidden.rows else { return logits(hidden: hidden) }
+        let values = Array(hidden.values[(rows.lowerBound * hidden.columns)..<(rows.upperBound * hidden.columns)])
+        return logits(hidden: Matrix(rows: rows.count, columns: hidden.columns, values: values))
+    }
+}
