@@ -29,8 +29,9 @@ Usage (writes 2.5 GB / 16 GB; about 1 / 6 minutes on 2 cores; never commit the o
     python3 Tools/make_shape_checkpoint.py llama-3.2-1b --out /tmp/shapes/llama-3.2-1b
     python3 Tools/make_shape_checkpoint.py llama-3.1-8b --layers 3 --out /tmp/shapes/llama-3.1-8b-cut3
 
-Tests that use these checkpoints find them through QUANTGATE_SHAPE_CHECKPOINTS (a folder holding them
-by these names) and say they skipped, and why, when it is unset.
+Measured with them (README, "Measured speed"): `quantgate bench forward DIR`, and `quantgate eval DIR --protocol
+llama.cpp` against `llama-perplexity` on the F32 GGUF that llama.cpp's `convert_hf_to_gguf.py --outtype f32` makes
+of the same directory.
 """
 import argparse
 import json
@@ -191,12 +192,16 @@ def llama3_tokenizer():
 def mistral_v3_tokenizer():
     """Mistral v0.3's SentencePiece tokenizer (mistral-common's v3 model), converted by transformers."""
     import mistral_common
-    from transformers import LlamaTokenizerFast
+    from transformers import AutoTokenizer
     model_path = pathlib.Path(mistral_common.__file__).parent / "data" / "mistral_instruct_tokenizer_240323.model.v3"
-    fast = LlamaTokenizerFast(vocab_file=str(model_path), legacy=False, add_bos_token=True)
-    tok = fast.backend_tokenizer
+    special = {"bos_token": "<s>", "eos_token": "</s>", "add_bos_token": True}
+    with tempfile.TemporaryDirectory() as folder:
+        shutil.copy(model_path, pathlib.Path(folder) / "tokenizer.model")
+        config = {"tokenizer_class": "LlamaTokenizer", "unk_token": "<unk>", "legacy": False, **special}
+        (pathlib.Path(folder) / "tokenizer_config.json").write_text(json.dumps(config))
+        tok = AutoTokenizer.from_pretrained(folder).backend_tokenizer
     assert tok.get_vocab_size() == 32768, f"unexpected Mistral v3 vocabulary size {tok.get_vocab_size()}"
-    return tok, {"bos_token": "<s>", "eos_token": "</s>", "add_bos_token": True}
+    return tok, special
 
 
 def synthetic_tokenizer(vocab_size, specials, bos, eos):
