@@ -149,7 +149,7 @@ public struct Assessor {
         }
         log("baseline: \(windows.count) windows, storing \(storage.label) distributions")
         var distributions = BaselineDistributions(storage: storage, vocabularySize: model.configuration.vocabSize)
-        try model.logits(windows: windows.map(\.tokens), rows: windows.map(\.scoredRows)) { index, logits in
+        try model.scoredLogits(windows) { index, logits in
             distributions.append(logits: logits, window: windows[index])
             progress("baseline", index + 1, windows.count)
         }

@@ -33,7 +33,7 @@ public struct DistributionComparison: Sendable, Equatable {
         }
         var result = DistributionComparison(windows: [], tokenKLD: [])
         result.tokenKLD.reserveCapacity(baseline.tokenCount)
-        try candidate.logits(windows: windows.map(\.tokens), rows: windows.map(\.scoredRows)) { w, logits in
+        try candidate.scoredLogits(windows) { w, logits in
             let (totals, klds) = compareWindow(w, logits: logits, window: windows[w], baseline: baseline)
             result.windows.append(totals)
             result.tokenKLD += klds

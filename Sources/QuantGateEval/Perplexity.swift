@@ -32,6 +32,14 @@ public struct ScoringWindow: Sendable, Equatable {
     public var scoredRows: Range<Int> { firstScored..<(firstScored + scoredCount) }
 }
 
+extension LlamaModel {
+    /// The logits of each window's scored rows (``ScoringWindow/scoredRows``), handed to `body` in window order;
+    /// see ``LlamaModel/logits(windows:rows:order:hiddenBudgetBytes:body:)``.
+    public func scoredLogits(_ windows: [ScoringWindow], body: (Int, Matrix) throws -> Void) throws {
+        try logits(windows: windows.map(\.tokens), rows: windows.map(\.scoredRows), body: body)
+    }
+}
+
 /// Cuts token streams into ``ScoringWindow``s for each ``PerplexityProtocol``.
 public enum PerplexityPlanner {
     /// The transformers recipe. Every token but the first is scored exactly once.
@@ -94,7 +102,7 @@ public enum PerplexityEvaluator {
         var sumOfSquares = 0.0
         var count = 0
         var forwarded = 0
-        try model.logits(windows: windows.map(\.tokens), rows: windows.map(\.scoredRows)) { index, logits in
+        try model.scoredLogits(windows) { index, logits in
             let window = windows[index]
             for row in 0..<window.scoredCount {
                 let target = window.tokens[window.firstScored + row + 1]

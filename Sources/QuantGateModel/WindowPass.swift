@@ -33,19 +33,13 @@ extension LlamaModel {
         case .windowMajor: layerMajor = false
         case .layerMajor: layerMajor = true
         }
-        guard layerMajor else {
-            for (index, tokens) in windows.enumerated() {
-                var hidden = try embed(tokens)
-                for layer in 0..<configuration.layerCount { try runBlock(layer, hidden: &hidden) }
-                try body(index, logits(hidden: hidden, rows: rows[index]))
-            }
-            return
-        }
+        // Window-major is layer-major over groups of one window.
+        let budget = layerMajor ? hiddenBudgetBytes : 0
         let bytesPerToken = configuration.hiddenSize * MemoryLayout<Float>.stride
         var start = 0
         while start < windows.count {
             var end = start + 1, bytes = windows[start].count * bytesPerToken
-            while end < windows.count && bytes + windows[end].count * bytesPerToken <= hiddenBudgetBytes {
+            while end < windows.count && bytes + windows[end].count * bytesPerToken <= budget {
                 bytes += windows[end].count * bytesPerToken
                 end += 1
             }

@@ -29,7 +29,7 @@ struct AWQBenchCommand: ParsableCommand {
             throw ValidationError("--group-size \(groupSize): must divide every Linear's inputs (\(c.hiddenSize), \(c.headCount * c.headDim), \(c.intermediateSize))")
         }
         let result = try AWQBenchmark.run(model: network, layer: bench.layer, tokens: bench.tokens, settings: AWQSettings(groupSize: groupSize))
-        if bench.json { return try bench.printJSON(result) }
+        if bench.json { return try JSONOutput.print(result) }
         print("scaling group                                    α search ms   fake-quant   × FP forward")
         for row in result.groups {
             print(row.group.padding(toLength: 49, withPad: " ", startingAt: 0) + (row.searchSeconds.map {

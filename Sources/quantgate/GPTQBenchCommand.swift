@@ -20,7 +20,10 @@ struct GPTQBenchCommand: ParsableCommand {
     func run() throws {
         let network = try bench.network()
         let rows = try GPTQBenchmark.run(model: network, layer: bench.layer, tokens: bench.tokens)
-        if bench.json { return try bench.printJSON(rows) }
+        if bench.json {
+            struct Report: Encodable { var rows: [GPTQBenchmark.Row] }
+            return try JSONOutput.print(Report(rows: rows))
+        }
         print("module                              shape          GPTQ ms   RTN ms   × RTN   LAPACK   BLAS of sweep")
         for row in rows {
             print(row.module.padding(toLength: 36, withPad: " ", startingAt: 0) + "\(row.shape)".padding(toLength: 15, withPad: " ", startingAt: 0)

@@ -52,6 +52,16 @@ struct BenchCommandTests {
         #expect(result.stdout.hasPrefix("whole text: ") && result.stdout.contains("MB/s") && result.stdout.contains("19 bytes"))
     }
 
+    @Test("bench gptq --json lists every Linear of the block under rows, with the run's facts")
+    func gptq() throws {
+        let result = try CLI.run(["bench", "gptq", Fixtures.exampleModel.path, "--tokens", "32", "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let rows = try #require(report["rows"] as? [[String: Any]])
+        #expect(rows.count == 7 && rows.allSatisfy { ($0["seconds"] as? Double ?? 0) > 0 })
+        #expect((report["run"] as? [String: Any])?["blas"] != nil)
+    }
+
     @Test("bench awq reports every scaling group and Linear of a block, and the kernel next to memcpy; a group that does not divide is refused")
     func awq() throws {
         let model = Fixtures.root.appendingPathComponent("tiny-llama-linear").path

@@ -29,9 +29,4 @@ struct BlockBenchOptions: ParsableArguments {
         }
         return network
     }
-
-    /// `value` as pretty, key-sorted JSON on stdout.
-    func printJSON<T: Encodable>(_ value: T) throws {
-        try JSONOutput.print(value)
-    }
 }

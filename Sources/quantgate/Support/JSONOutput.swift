@@ -5,7 +5,8 @@ import QuantGateTensors
 /// Every `--json` output goes through here: the command's own object with a `run` member added
 /// (``RunFacts``: the OpenBLAS kernel family, peak RSS, wall seconds), pretty-printed with sorted keys.
 enum JSONOutput {
-    /// Prints `value` with the run's facts on stdout.
+    /// Prints `value` with the run's facts on stdout. `value` must encode as a JSON object (a command whose
+    /// result is a list wraps it, e.g. `{"rows": […]}`).
     static func print<T: Encodable>(_ value: T) throws {
         Swift.print(try ReportJSON.string(WithRun(value: value, run: .now())), terminator: "")
     }
