@@ -39,6 +39,18 @@ final class MappedFile: @unchecked Sendable {
         bytes = UnsafeRawBufferPointer(start: address, count: size)
     }
 
+    /// Drops the pages wholly inside `range` from this process's resident set (`MADV_DONTNEED`). The file's
+    /// pages stay in the page cache, and a later read faults them back in unchanged: the mapping is private
+    /// and never written. Without this, every page read once counts in the resident set until the file is
+    /// closed, so reading a checkpoint tensor by tensor would peak at the checkpoint's size.
+    func releasePages(_ range: Range<Int>) {
+        guard let base = bytes.baseAddress else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let first = (range.lowerBound + page - 1) / page * page, end = range.upperBound / page * page
+        guard end > first else { return }
+        _ = madvise(UnsafeMutableRawPointer(mutating: base + first), end - first, Int32(MADV_DONTNEED))
+    }
+
     deinit {
         if let base = bytes.baseAddress { munmap(UnsafeMutableRawPointer(mutating: base), bytes.count) }
     }

@@ -36,9 +36,12 @@ public final class SafetensorsFile: Sendable {
         tensorIndex[name].map { header.tensors[$0] }
     }
 
-    /// Calls `body` with the raw little-endian bytes of `tensor` (valid only inside `body`).
+    /// Calls `body` with the raw little-endian bytes of `tensor` (valid only inside `body`). Afterwards the
+    /// tensor's pages leave the resident set (``MappedFile/releasePages(_:)``), so a pass over the checkpoint
+    /// holds one tensor's pages at a time, not the whole file.
     public func withBytes<R>(of tensor: TensorInfo, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         let start = header.dataStart + tensor.dataRange.lowerBound
+        defer { mapping.releasePages(start..<(start + tensor.byteCount)) }
         return try body(UnsafeRawBufferPointer(rebasing: mapping.bytes[start..<(start + tensor.byteCount)]))
     }
 

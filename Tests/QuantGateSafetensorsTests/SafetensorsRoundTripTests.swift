@@ -12,6 +12,29 @@ struct SafetensorsRoundTripTests {
         return (0..<count).map { _ in Float(Int64(bitPattern: rng.next() >> 11) - (1 << 52)) / Float(1 << 50) }
     }
 
+    @Test("reading a file tensor by tensor leaves none of its pages resident, and rereading gives the same values")
+    func readPagesAreReleased() throws {
+        let directory = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("big.safetensors").path
+        let tensors = (0..<4).map { Self.values(1 << 20, seed: UInt64(20 + $0)) }   // 4 × 4 MiB of f32
+        try SafetensorsWriter.write(tensors.enumerated().map { i, values in
+            PendingTensor(name: "t\(i)", dtype: .float32, shape: [1 << 20], data: Float32Conversion.encode(values, as: .float32))
+        }, to: path)
+        let file = try SafetensorsFile(path: path)
+        for (i, values) in tensors.enumerated() { #expect(try file.floats(named: "t\(i)") == values) }
+        // The mapping's own resident size, from this process's smaps: the header page at most, not 16 MiB.
+        // Read to the end: /proc files report size 0, and String(contentsOfFile:) stops after the first read.
+        let data = try #require(FileHandle(forReadingAtPath: "/proc/self/smaps")).readDataToEndOfFile()
+        let smaps = String(decoding: data, as: UTF8.self).split(separator: "\n")
+        let name = directory.lastPathComponent + "/big.safetensors"   // smaps prints the resolved path
+        let start = try #require(smaps.firstIndex { $0.hasSuffix(name) }, "the file is mapped")
+        let rss = try #require(smaps[(start + 1)...].first { $0.hasPrefix("Rss:") })
+        let kilobytes = try #require(Int(rss.split(separator: " ", omittingEmptySubsequences: true)[1]))
+        #expect(kilobytes <= 64, "resident \(kilobytes) kB of a 16 MiB mapping")
+        #expect(try file.floats(named: "t2") == tensors[2])
+    }
+
     @Test("write then read gives the same tensors, bytes and metadata", arguments: DType.allCases.filter(\.isFloatingPoint))
     func roundTrip(dtype: DType) throws {
         let directory = try Fixtures.temporaryDirectory()
