@@ -149,9 +149,8 @@ public struct Assessor {
         }
         log("baseline: \(windows.count) windows, storing \(storage.label) distributions")
         var distributions = BaselineDistributions(storage: storage, vocabularySize: model.configuration.vocabSize)
-        try model.scoredLogits(windows) { index, logits in
+        try model.scoredLogits(windows, progress: { progress("baseline", $0, $1) }) { index, logits in
             distributions.append(logits: logits, window: windows[index])
-            progress("baseline", index + 1, windows.count)
         }
         if let path = plan.baselineCachePath {
             try BaselineCache.save(distributions, key: key, path: path, replace: plan.replaceBaselineCache)

@@ -109,13 +109,20 @@ public final class Calibrator {
         var hidden = try windows.map { try model.embed($0) }
         for layer in 0..<c.layerCount {
             var weights = try model.blockWeights(layer)
-            var accumulators = LinearInput.allCases.map { ChannelAccumulator(width: $0.width(c), hessian: collectHessian) }
+            // A quantizer that measures each input itself gets no measuring pass: no accumulators (a 14336-wide
+            // input's Hessian sums alone are 2.5 GB).
+            let measures = quantizer?.needsMeasuringPass ?? true
+            var accumulators = measures ? LinearInput.allCases.map { ChannelAccumulator(width: $0.width(c), hessian: collectHessian) } : []
             var output = ChannelAccumulator(width: c.hiddenSize, hessian: false)
             let observe: (LinearInput, Matrix) -> Void = { point, x in accumulators[point.rawValue].add(x) }
             // The input statistics are final after the measuring pass; each is finished (Hessian means
-            // included) exactly once, and reused for the quantizer and the sink.
+            // included) exactly once, and reused for the quantizer and the sink. The sums go as soon as they are.
             func finishedInputs() -> [LinearInputStatistics] {
-                LinearInput.allCases.map { LinearInputStatistics(point: $0, statistics: accumulators[$0.rawValue].finish()) }
+                defer {
+                    hessianSeconds += accumulators.reduce(0) { $0 + $1.hessianSeconds }
+                    accumulators = []
+                }
+                return LinearInput.allCases.map { LinearInputStatistics(point: $0, statistics: accumulators[$0.rawValue].finish()) }
             }
             let inputs: [LinearInputStatistics]
             switch quantizer {
@@ -156,7 +163,6 @@ public final class Calibrator {
                 }
                 blockPasses += 1
             }
-            hessianSeconds += accumulators.reduce(0) { $0 + $1.hessianSeconds }
             try sink(BlockStatistics(layer: layer, inputs: inputs, output: output.finish()))
         }
     }

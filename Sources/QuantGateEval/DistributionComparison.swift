@@ -23,7 +23,7 @@ public struct DistributionComparison: Sendable, Equatable {
     public var tokenKLD: [Float]
 
     /// Runs `candidate` over `windows` (the ones the baseline was recorded on) and compares each scored
-    /// position with `baseline`. `progress(done, total)` is called after each window.
+    /// position with `baseline`. `progress(done, total)` counts steps of a window through one block or the head.
     public static func run(candidate: LlamaModel, windows: [ScoringWindow], baseline: BaselineDistributions,
                            progress: ((Int, Int) -> Void)? = nil) throws -> DistributionComparison {
         precondition(windows.count == baseline.windowCount, "baseline was recorded on other windows")
@@ -33,11 +33,10 @@ public struct DistributionComparison: Sendable, Equatable {
         }
         var result = DistributionComparison(windows: [], tokenKLD: [])
         result.tokenKLD.reserveCapacity(baseline.tokenCount)
-        try candidate.scoredLogits(windows) { w, logits in
+        try candidate.scoredLogits(windows, progress: progress) { w, logits in
             let (totals, klds) = compareWindow(w, logits: logits, window: windows[w], baseline: baseline)
             result.windows.append(totals)
             result.tokenKLD += klds
-            progress?(w + 1, windows.count)
         }
         return result
     }

@@ -33,10 +33,12 @@ public struct ScoringWindow: Sendable, Equatable {
 }
 
 extension LlamaModel {
-    /// The logits of each window's scored rows (``ScoringWindow/scoredRows``), handed to `body` in window order;
-    /// see ``LlamaModel/logits(windows:rows:order:hiddenBudgetBytes:body:)``.
-    public func scoredLogits(_ windows: [ScoringWindow], body: (Int, Matrix) throws -> Void) throws {
-        try logits(windows: windows.map(\.tokens), rows: windows.map(\.scoredRows), body: body)
+    /// The logits of each window's scored rows (``ScoringWindow/scoredRows``), handed to `body` in window order,
+    /// with `progress(done, total)` in steps of a window through one block or the head; see
+    /// ``LlamaModel/logits(windows:rows:order:hiddenBudgetBytes:progress:body:)``.
+    public func scoredLogits(_ windows: [ScoringWindow], progress: ((Int, Int) -> Void)? = nil,
+                             body: (Int, Matrix) throws -> Void) throws {
+        try logits(windows: windows.map(\.tokens), rows: windows.map(\.scoredRows), progress: progress, body: body)
     }
 }
 
@@ -92,7 +94,8 @@ public struct PerplexityResult: Sendable, Codable, Equatable {
 
 /// Runs windows through a model and accumulates per-token negative log-likelihoods.
 public enum PerplexityEvaluator {
-    /// Scores `windows` with `model`. `progress(done, total)` is called after each window.
+    /// Scores `windows` with `model`. `progress(done, total)` counts steps of a window through one block or the
+    /// head (``LlamaModel/scoredLogits(_:progress:body:)``).
     public static func run(
         model: LlamaModel, windows: [ScoringWindow], protocolName: String, context: Int, stride: Int?,
         progress: ((Int, Int) -> Void)? = nil
@@ -102,7 +105,7 @@ public enum PerplexityEvaluator {
         var sumOfSquares = 0.0
         var count = 0
         var forwarded = 0
-        try model.scoredLogits(windows) { index, logits in
+        try model.scoredLogits(windows, progress: progress) { index, logits in
             let window = windows[index]
             for row in 0..<window.scoredCount {
                 let target = window.tokens[window.firstScored + row + 1]
@@ -112,7 +115,6 @@ public enum PerplexityEvaluator {
                 count += 1
             }
             forwarded += window.tokens.count
-            progress?(index + 1, windows.count)
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         let (mean, perplexity, standardError) = summary(nllSum: sum, squares: sumOfSquares, count: count)

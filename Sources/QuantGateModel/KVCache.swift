@@ -54,6 +54,6 @@ extension LlamaModel {
             runBlock(weights: try blockWeights(layer), hidden: &hidden, start: start, observe: nil, cache: &slot)
             cache.layers[layer] = slot!
         }
-        return logits(hidden: hidden)
+        return try logits(hidden: hidden)
     }
 }

@@ -21,13 +21,14 @@ public final class LlamaModel: Sendable {
     public let configuration: LlamaConfiguration
     private let source: any WeightSource
     private let rotary: RotaryEmbedding
-    private let embeddings: [Float]        // [vocab, hidden]
+    private let embeddings: VocabularyMatrix
     private let finalNorm: [Float]         // [hidden]
-    private let outputHead: [Float]?       // [vocab, hidden]; nil when tied to the embeddings
+    private let outputHead: VocabularyMatrix?  // nil when tied to the embeddings
     private let residentBlocks: [LlamaBlockWeights]?
     private let headRounding: InputQuantization?
 
-    /// Prepares a model over `source`, loading the embeddings, final norm and output head.
+    /// Prepares a model over `source`. The embeddings and output head are converted and held with resident
+    /// blocks; a streamed model reads them as it needs them (rows of the embeddings, chunks of the head).
     /// - Throws: a ``ModelError`` or the source's error naming the tensor at fault.
     public init(configuration: LlamaConfiguration, source: any WeightSource,
                 residency: Residency = .automatic(budgetBytes: 8 << 30)) throws {
@@ -42,20 +43,17 @@ public final class LlamaModel: Sendable {
             }
             return values
         }
-        embeddings = try load("model.embed_tokens.weight", [c.vocabSize, c.hiddenSize])
-        finalNorm = try load("model.norm.weight", [c.hiddenSize])
-        if c.tieWordEmbeddings {
-            outputHead = nil
-        } else {
-            outputHead = try load("lm_head.weight", [c.vocabSize, c.hiddenSize])
-        }
-        headRounding = source.inputQuantization(forWeight: c.tieWordEmbeddings ? "model.embed_tokens.weight" : "lm_head.weight")
         let keep: Bool
         switch residency {
         case .resident: keep = true
         case .streamed: keep = false
         case .automatic(let budget): keep = Self.blockParameterCount(c) * c.layerCount * 4 <= budget
         }
+        embeddings = try VocabularyMatrix("model.embed_tokens.weight", rows: c.vocabSize, columns: c.hiddenSize, source: source, keep: keep)
+        finalNorm = try load("model.norm.weight", [c.hiddenSize])
+        outputHead = c.tieWordEmbeddings
+            ? nil : try VocabularyMatrix("lm_head.weight", rows: c.vocabSize, columns: c.hiddenSize, source: source, keep: keep)
+        headRounding = source.inputQuantization(forWeight: c.tieWordEmbeddings ? "model.embed_tokens.weight" : "lm_head.weight")
         residentBlocks = keep ? try (0..<c.layerCount).map { try LlamaBlockWeights(layer: $0, configuration: c, source: source) } : nil
     }
 
@@ -71,14 +69,10 @@ public final class LlamaModel: Sendable {
     /// - Throws: ``ModelError/tokenOutsideVocabulary(position:token:vocabularySize:)`` for an id outside the vocabulary.
     public func embed(_ tokens: [Int]) throws -> Matrix {
         let h = configuration.hiddenSize
-        var x = Matrix(rows: tokens.count, columns: h)
-        for (t, token) in tokens.enumerated() {
-            guard token >= 0 && token < configuration.vocabSize else {
-                throw ModelError.tokenOutsideVocabulary(position: t, token: token, vocabularySize: configuration.vocabSize)
-            }
-            x.values.replaceSubrange((t * h)..<((t + 1) * h), with: embeddings[(token * h)..<((token + 1) * h)])
+        for (t, token) in tokens.enumerated() where token < 0 || token >= configuration.vocabSize {
+            throw ModelError.tokenOutsideVocabulary(position: t, token: token, vocabularySize: configuration.vocabSize)
         }
-        return x
+        return Matrix(rows: tokens.count, columns: h, values: try embeddings.rows(tokens))
     }
 
     /// Block `layer`'s weights: the resident copy, or freshly converted from the source.
@@ -164,9 +158,10 @@ public final class LlamaModel: Sendable {
     }
 
     /// Final RMSNorm and output head: `[T, hidden]` → logits `[T, vocab]`.
-    public func logits(hidden: Matrix) -> Matrix {
+    /// - Throws: the weight source's errors when the head is read from it (a streamed model).
+    public func logits(hidden: Matrix) throws -> Matrix {
         let normed = Kernels.rmsNorm(hidden, weight: finalNorm, eps: Float(configuration.rmsNormEps))
-        return Kernels.linear(normed, weight: outputHead ?? embeddings, outputs: configuration.vocabSize, rounding: headRounding)
+        return try (outputHead ?? embeddings).product(headRounding?.apply(normed) ?? normed)
     }
 
     /// The whole forward pass over one window starting at position 0: logits `[T, vocab]`.
@@ -176,7 +171,7 @@ public final class LlamaModel: Sendable {
         try checkWindowLength(tokens.count)
         var hidden = try embed(tokens)
         for layer in 0..<configuration.layerCount { try runBlock(layer, hidden: &hidden) }
-        return logits(hidden: hidden)
+        return try logits(hidden: hidden)
     }
 
     /// Refuses a window longer than the model's sliding attention window (full attention would compute something else).

@@ -9,6 +9,16 @@ public protocol WeightSource: Sendable {
     /// - Throws: when the tensor is absent or unreadable, naming it.
     func weight(_ name: String) throws -> (shape: [Int], values: [Float])
 
+    /// The shape of tensor `name`. A source checkpoint reads it from the header; the default reads the tensor.
+    /// - Throws: when the tensor is absent or unreadable, naming it.
+    func shape(of name: String) throws -> [Int]
+
+    /// Rows `rows` (indices along the first dimension, in that order) of tensor `name`, as f32:
+    /// `[rows.count, width]` row-major. A source checkpoint converts only those rows; the default reads the
+    /// whole tensor and copies them.
+    /// - Throws: when the tensor is absent or unreadable, naming it.
+    func weightRows(_ name: String, _ rows: [Int]) throws -> [Float]
+
     /// How the runtime of this source's format rounds the input of the product with weight `name`
     /// (nil: inputs stay f32, as for a source checkpoint).
     func inputQuantization(forWeight name: String) -> InputQuantization?
@@ -16,6 +26,17 @@ public protocol WeightSource: Sendable {
 
 extension WeightSource {
     public func inputQuantization(forWeight name: String) -> InputQuantization? { nil }
+
+    public func shape(of name: String) throws -> [Int] { try weight(name).shape }
+
+    public func weightRows(_ name: String, _ rows: [Int]) throws -> [Float] {
+        let (shape, values) = try weight(name)
+        let width = shape.dropFirst().reduce(1, *)
+        var result: [Float] = []
+        result.reserveCapacity(rows.count * width)
+        for r in rows { result += values[(r * width)..<((r + 1) * width)] }
+        return result
+    }
 }
 
 extension SafetensorsCheckpoint: WeightSource {
@@ -24,5 +45,19 @@ extension SafetensorsCheckpoint: WeightSource {
             throw SafetensorsError.tensorNotFound(name: name, location: indexPath ?? files.first?.path ?? "checkpoint")
         }
         return (tensor.shape, try file.floats(named: name))
+    }
+
+    public func shape(of name: String) throws -> [Int] {
+        guard let (tensor, _) = locate(name) else {
+            throw SafetensorsError.tensorNotFound(name: name, location: indexPath ?? files.first?.path ?? "checkpoint")
+        }
+        return tensor.shape
+    }
+
+    public func weightRows(_ name: String, _ rows: [Int]) throws -> [Float] {
+        guard let (_, file) = locate(name) else {
+            throw SafetensorsError.tensorNotFound(name: name, location: indexPath ?? files.first?.path ?? "checkpoint")
+        }
+        return try file.floats(named: name, rows: rows)
     }
 }

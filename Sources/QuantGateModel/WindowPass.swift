@@ -1,6 +1,6 @@
 import QuantGateTensors
 
-/// The order in which ``LlamaModel/logits(windows:rows:order:hiddenBudgetBytes:body:)`` runs windows through blocks.
+/// The order in which ``LlamaModel/logits(windows:rows:order:hiddenBudgetBytes:progress:body:)`` runs windows through blocks.
 public enum PassOrder: Sendable {
     /// Window-major when the blocks are resident, layer-major when they are streamed.
     case automatic
@@ -18,10 +18,13 @@ extension LlamaModel {
     /// scores half of each window skips half of the head's work). With streamed weights the windows run
     /// layer-major, in groups whose hidden states fit `hiddenBudgetBytes`, so each block is converted once
     /// per group instead of once per window. Every window sees the same operations in either order, so the
-    /// logits are bit-identical.
-    /// - Throws: ``ModelError`` for a token outside the vocabulary or a window longer than a sliding window.
-    public func logits(windows: [[Int]], rows: [Range<Int>], order: PassOrder = .automatic,
-                       hiddenBudgetBytes: Int = 1 << 30, body: (Int, Matrix) throws -> Void) throws {
+    /// logits are bit-identical. `progress(done, total)` counts a window through one block or through the head
+    /// as one step (`total` = windows × (blocks + 1)), called after each block of a group and each head, so a
+    /// layer-major pass over a large model shows it moving long before its first window is done.
+    /// - Throws: ``ModelError`` for a token outside the vocabulary or a window longer than a sliding window;
+    ///   the weight source's errors.
+    public func logits(windows: [[Int]], rows: [Range<Int>], order: PassOrder = .automatic, hiddenBudgetBytes: Int = 1 << 30,
+                       progress: ((Int, Int) -> Void)? = nil, body: (Int, Matrix) throws -> Void) throws {
         precondition(windows.count == rows.count, "one row range per window")
         for (tokens, range) in zip(windows, rows) {
             try checkWindowLength(tokens.count)
@@ -36,6 +39,8 @@ extension LlamaModel {
         // Window-major is layer-major over groups of one window.
         let budget = layerMajor ? hiddenBudgetBytes : 0
         let bytesPerToken = configuration.hiddenSize * MemoryLayout<Float>.stride
+        let total = windows.count * (configuration.layerCount + 1)
+        var done = 0
         var start = 0
         while start < windows.count {
             var end = start + 1, bytes = windows[start].count * bytesPerToken
@@ -47,18 +52,23 @@ extension LlamaModel {
             for layer in 0..<configuration.layerCount {
                 let weights = try blockWeights(layer)
                 for i in hidden.indices { runBlock(weights: weights, hidden: &hidden[i]) }
+                done += hidden.count
+                progress?(done, total)
             }
             for (offset, states) in hidden.enumerated() {
-                try body(start + offset, logits(hidden: states, rows: rows[start + offset]))
+                try body(start + offset, try logits(hidden: states, rows: rows[start + offset]))
+                done += 1
+                progress?(done, total)
             }
             start = end
         }
     }
 
     /// Final RMSNorm and output head for rows `rows` of `hidden` only: `[rows.count, vocab]`.
-    public func logits(hidden: Matrix, rows: Range<Int>) -> Matrix {
-        guard rows != 0..<hidden.rows else { return logits(hidden: hidden) }
+    /// - Throws: the weight source's errors when the head is read from it (a streamed model).
+    public func logits(hidden: Matrix, rows: Range<Int>) throws -> Matrix {
+        guard rows != 0..<hidden.rows else { return try logits(hidden: hidden) }
         let values = Array(hidden.values[(rows.lowerBound * hidden.columns)..<(rows.upperBound * hidden.columns)])
-        return logits(hidden: Matrix(rows: rows.count, columns: hidden.columns, values: values))
+        return try logits(hidden: Matrix(rows: rows.count, columns: hidden.columns, values: values))
     }
 }

@@ -51,4 +51,30 @@ public final class SafetensorsFile: Sendable {
         guard let tensor = tensor(named: name) else { throw SafetensorsError.tensorNotFound(name: name, location: path) }
         return withBytes(of: tensor) { Float32Conversion.decode($0, as: tensor.dtype) }
     }
+
+    /// Rows `rows` (indices along the first dimension, in that order) of the tensor named `name`, converted
+    /// to f32: `[rows.count, width]` row-major, where `width` is the product of the other dimensions. Only
+    /// those rows are read; each run of consecutive rows is converted in one call.
+    /// - Throws: ``SafetensorsError/tensorNotFound(name:location:)``.
+    /// - Precondition: every row index is inside the tensor's first dimension.
+    public func floats(named name: String, rows: [Int]) throws -> [Float] {
+        guard let tensor = tensor(named: name) else { throw SafetensorsError.tensorNotFound(name: name, location: path) }
+        let height = tensor.shape.first ?? 1
+        let width = tensor.shape.dropFirst().reduce(1, *), rowBytes = width * tensor.dtype.byteSize
+        precondition(rows.allSatisfy { $0 >= 0 && $0 < height }, "row outside \(name)")
+        return withBytes(of: tensor) { bytes in
+            [Float](unsafeUninitializedCapacity: rows.count * width) { out, initialized in
+                var i = 0
+                while i < rows.count {
+                    var end = i + 1
+                    while end < rows.count && rows[end] == rows[end - 1] + 1 { end += 1 }
+                    let source = UnsafeRawBufferPointer(rebasing: bytes[(rows[i] * rowBytes)..<((rows[end - 1] + 1) * rowBytes)])
+                    Float32Conversion.decode(source, as: tensor.dtype,
+                                             into: UnsafeMutableBufferPointer(rebasing: out[(i * width)..<(end * width)]))
+                    i = end
+                }
+                initialized = rows.count * width
+            }
+        }
+    }
 }

@@ -69,6 +69,42 @@ public enum BLAS {
         }
     }
 
+    /// `C = A · Bᵀ` (`A` `[m, k]`, `B` `[n, k]`, `C` `[m, n]`, row-major) for a `B` too large to hold:
+    /// `rowsOfB(range)` supplies rows `range` of `B` as the product reaches them, in bands of whole output
+    /// tiles of about `bandRows` rows (at least two tiles, for the cores). The tiles and each tile's call are
+    /// those of ``gemm(transposeA:transposeB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:)`` with `transposeB`, so `C`
+    /// has the same bits as that product over the whole `B`.
+    public static func gemmTransposedBands(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, bandRows: Int,
+                                           rowsOfB: (Range<Int>) throws -> [Float], c: UnsafeMutablePointer<Float>, ldc: Int) rethrows {
+        prepare()
+        guard m > 0, n > 0 else { return }
+        let (tileRows, tileColumns) = outputTiles(m: m, n: n)
+        let rowTiles = (m + tileRows - 1) / tileRows, columnTiles = (n + tileColumns - 1) / tileColumns
+        if m * n * k < smallProduct || rowTiles * columnTiles == 1 {
+            let b = try rowsOfB(0..<n)
+            b.withUnsafeBufferPointer {
+                serialGEMM(transposeB: true, m: m, n: n, k: k, a: a, lda: lda, b: $0.baseAddress!, ldb: k, c: c, ldc: ldc)
+            }
+            return
+        }
+        let tilesPerBand = max(2, bandRows / tileColumns)
+        let (aa, cc) = (UnsafeSendable(a), UnsafeSendable(c))
+        for firstTile in stride(from: 0, to: columnTiles, by: tilesPerBand) {
+            let tiles = min(tilesPerBand, columnTiles - firstTile)
+            let lower = firstTile * tileColumns
+            let band = try rowsOfB(lower..<min(n, lower + tiles * tileColumns))
+            band.withUnsafeBufferPointer { pointer in
+                let bb = UnsafeSendable(pointer.baseAddress!)
+                DispatchQueue.concurrentPerform(iterations: rowTiles * tiles) { index in
+                    let r0 = (index / tiles) * tileRows, c0 = lower + (index % tiles) * tileColumns
+                    serialGEMM(transposeB: true, m: min(tileRows, m - r0), n: min(tileColumns, n - c0), k: k,
+                               a: aa.pointer + r0 * lda, lda: lda, b: bb.pointer + (c0 - lower) * k, ldb: k,
+                               c: cc.pointer + r0 * ldc + c0, ldc: ldc)
+                }
+            }
+        }
+    }
+
     /// ``gemm(transposeA:transposeB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:)`` as one call on the calling
     /// thread (for callers that parallelize across independent products themselves).
     public static func serialGEMM(transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int, alpha: Float = 1,

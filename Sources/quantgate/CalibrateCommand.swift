@@ -92,9 +92,9 @@ struct CalibrateCommand: ParsableCommand {
             return
         }
         if let out, !dryRun { try CalibrationCache.checkWritable(path: out, status: cache, replace: force) }
-        let network = try LlamaModel(directory: directory)
+        let network = try LlamaModel(directory: directory, residency: .streamed)
         if let reference = referenceText ?? FitCheck.defaultReference() {
-            let fit = try FitCheck.run(model: network, set: set, tokenizer: tokenizer, referencePath: reference)
+            let fit = try RunFacts.stage("fit check") { try FitCheck.run(model: network, set: set, tokenizer: tokenizer, referencePath: reference) }
             report.fit = fit
             if fit.isFar {
                 note(String(format: "the model's perplexity on the calibration data (%.1f) is %.1f× its perplexity on %@ (%.1f): "
@@ -113,8 +113,10 @@ struct CalibrateCommand: ParsableCommand {
         let calibrator = Calibrator(model: network, collectHessian: !noHessian)
         let progress = CalibrationProgressLine(enabled: !quiet)
         let started = DispatchTime.now().uptimeNanoseconds
-        let (file, _) = try CalibrationCache.obtain(path: out!, key: key, set: set, calibrator: calibrator,
-                                                    known: cache, recompute: force, replace: force, progress: progress.update)
+        let (file, _) = try RunFacts.stage("calibrate") {
+            try CalibrationCache.obtain(path: out!, key: key, set: set, calibrator: calibrator, known: cache, recompute: force,
+                                        replace: force, progress: progress.update)
+        }
         progress.finish()
         report.seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         report.blockPasses = calibrator.blockPasses

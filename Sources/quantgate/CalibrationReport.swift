@@ -84,27 +84,38 @@ struct CalibrationReport: Encodable {
     }
 }
 
-/// `block i/n · tokens/s · ETA` on stderr, redrawn in place, only when stderr is a terminal.
+/// `block i/n · tokens/s · ETA` on stderr: redrawn in place on a terminal, elsewhere one plain line every
+/// ``Progress/logInterval`` seconds.
 final class CalibrationProgressLine: @unchecked Sendable {
-    private let enabled: Bool
+    private let enabled: Bool, interactive: Bool
     private var lastDrawn: UInt64 = 0
+    private let started = DispatchTime.now().uptimeNanoseconds
+    private var lastLogged: UInt64
 
-    init(enabled: Bool) { self.enabled = enabled && isatty(STDERR_FILENO) == 1 }
+    init(enabled: Bool) {
+        self.enabled = enabled
+        interactive = enabled && isatty(STDERR_FILENO) == 1
+        lastLogged = started
+    }
 
     func update(_ p: CalibrationProgress) {
         guard enabled else { return }
         let now = DispatchTime.now().uptimeNanoseconds
-        guard now - lastDrawn > 100_000_000 || p.tokensDone >= p.tokensTotal else { return }
-        lastDrawn = now
+        if interactive {
+            guard now - lastDrawn > 100_000_000 || p.tokensDone >= p.tokensTotal else { return }
+            lastDrawn = now
+        } else if Progress.periodicLine(last: &lastLogged, started: started) == nil {
+            return
+        }
         let rate = p.tokensDone / max(p.seconds, 1e-9)
         let eta = (p.tokensTotal - p.tokensDone) / max(rate, 1e-9)
-        let line = String(format: "\rcalibrate: block %d/%d · window %d/%d · %.0f tokens/s · ETA %@   ", p.layer + 1, p.layers,
+        let line = String(format: "calibrate: block %d/%d · window %d/%d · %.0f tokens/s · ETA %@", p.layer + 1, p.layers,
                           p.window, p.windows, rate, CalibrationReport.duration(eta))
-        FileHandle.standardError.write(Data(line.utf8))
+        FileHandle.standardError.write(Data((interactive ? "\r" + line + "   " : line + "\n").utf8))
     }
 
     func finish() {
-        guard enabled else { return }
+        guard interactive else { return }
         FileHandle.standardError.write(Data("\n".utf8))
     }
 }

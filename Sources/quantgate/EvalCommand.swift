@@ -4,6 +4,7 @@ import QuantGateAssessment
 import QuantGateEval
 import QuantGateModel
 import QuantGateReport
+import QuantGateTensors
 
 /// `quantgate eval BASELINE [CANDIDATE…]`: one model's perplexity, or candidates scored against their baseline.
 struct EvalCommand: ParsableCommand {
@@ -80,15 +81,14 @@ struct EvalCommand: ParsableCommand {
         let (name, body) = try EvalInputs.text(file: text, data: data)
         let artefact = try ModelArtefact(path: path)
         let checking = Progress(enabled: !quiet, label: "check \(artefact.name)")
-        try artefact.validateSource { done, total, _ in checking.update(done, of: total) }
+        try RunFacts.stage("check") { try artefact.validateSource { done, total, _ in checking.update(done, of: total) } }
         checking.finish()
         // Check the text and settings before converting any weights.
         let windows = try runner.plan(text: body, name: text ?? name, tokenizer: artefact.tokenizer,
                                       configuration: artefact.configuration)
-        let network = try artefact.model()
         let progress = Progress(enabled: !quiet, label: "eval")
-        let result = try runner.evaluate(model: network, windows: windows) { done, total in
-            progress.update(done, of: total)
+        let result = try RunFacts.stage("perplexity") {
+            try runner.evaluate(model: try artefact.model(), windows: windows) { done, total in progress.update(done, of: total) }
         }
         progress.finish()
         guard result.perplexity.isFinite else { throw AssessmentError.nonFinitePerplexity(path: path, value: result.perplexity) }

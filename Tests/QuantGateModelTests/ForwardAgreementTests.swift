@@ -62,7 +62,7 @@ struct ForwardAgreementTests {
         let expected = try golden.floats(named: "logits_rows")
         var hidden = try model.embed(tokens)
         for layer in 0..<directory.configuration.layerCount { try model.runBlock(layer, hidden: &hidden, start: start) }
-        let logits = model.logits(hidden: hidden)
+        let logits = try model.logits(hidden: hidden)
         let vocab = directory.configuration.vocabSize
         var worst: Float = 0
         for (r, position) in rows.enumerated() {
@@ -87,11 +87,17 @@ struct ForwardAgreementTests {
         let rows = windows.enumerated().map { w, tokens in (w % 2 == 0 ? 0 : tokens.count / 2)..<(tokens.count - 1) }
         func run(_ residency: LlamaModel.Residency, _ order: PassOrder, budget: Int) throws -> [Matrix] {
             var out: [Matrix] = []
+            var steps: [Int] = []
+            let total = windows.count * (directory.configuration.layerCount + 1)
             try LlamaModel(directory: directory, residency: residency)
-                .logits(windows: windows, rows: rows, order: order, hiddenBudgetBytes: budget) { index, logits in
+                .logits(windows: windows, rows: rows, order: order, hiddenBudgetBytes: budget, progress: { done, all in
+                    #expect(all == total)
+                    steps.append(done)
+                }) { index, logits in
                     #expect(index == out.count, "windows arrive in order")
                     out.append(logits)
                 }
+            #expect(steps.last == total && steps == steps.sorted() && Set(steps).count == steps.count, "progress \(steps)")
             return out
         }
         let windowMajor = try run(.resident, .windowMajor, budget: 1 << 30)

@@ -12,6 +12,23 @@ struct SafetensorsRoundTripTests {
         return (0..<count).map { _ in Float(Int64(bitPattern: rng.next() >> 11) - (1 << 52)) / Float(1 << 50) }
     }
 
+    @Test("rows of a tensor, in any order with runs and repeats, equal the same rows of the whole tensor", arguments: [DType.bfloat16, .float32])
+    func rowsOfATensor(dtype: DType) throws {
+        let directory = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("rows.safetensors").path
+        let (height, width) = (37, 24)
+        let encoded = Float32Conversion.encode(Self.values(height * width, seed: 31), as: dtype)
+        let values = encoded.withUnsafeBytes { Float32Conversion.decode($0, as: dtype) }   // exactly representable
+        try SafetensorsWriter.write([PendingTensor(name: "m", dtype: dtype, shape: [height, width], data: encoded)], to: path)
+        let file = try SafetensorsFile(path: path)
+        for rows in [[0], [36], [3, 4, 5, 6, 20, 21, 2, 2, 36], Array(0..<37), []] {
+            let expected = rows.flatMap { values[($0 * width)..<(($0 + 1) * width)] }
+            #expect(try file.floats(named: "m", rows: rows) == expected, "\(rows)")
+        }
+        #expect(throws: SafetensorsError.tensorNotFound(name: "n", location: path)) { try file.floats(named: "n", rows: [0]) }
+    }
+
     @Test("reading a file tensor by tensor leaves none of its pages resident, and rereading gives the same values")
     func readPagesAreReleased() throws {
         let directory = try Fixtures.temporaryDirectory()

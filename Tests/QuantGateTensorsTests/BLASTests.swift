@@ -34,6 +34,32 @@ struct BLASTests {
         #expect(tiled == single)
     }
 
+    @Test("a product whose B arrives in bands equals the whole product bit for bit, each band asked for once, in order",
+          arguments: [(1, 128_256, 64, 16384), (300, 5000, 96, 1000), (40, 4096, 64, 256), (7, 300, 16, 64)])
+    func bandsChangeNoBits(shape: (Int, Int, Int, Int)) {
+        let (m, n, k, bandRows) = shape
+        let a = Self.random(m * k, seed: 7), b = Self.random(n * k, seed: 8)
+        var banded = [Float](repeating: 0, count: m * n), whole = banded
+        var asked: [Range<Int>] = []
+        a.withUnsafeBufferPointer { ap in
+            b.withUnsafeBufferPointer { bp in
+                whole.withUnsafeMutableBufferPointer {
+                    BLAS.gemm(transposeB: true, m: m, n: n, k: k, a: ap.baseAddress!, lda: k, b: bp.baseAddress!, ldb: k,
+                              c: $0.baseAddress!, ldc: n)
+                }
+            }
+            banded.withUnsafeMutableBufferPointer { cp in
+                BLAS.gemmTransposedBands(m: m, n: n, k: k, a: ap.baseAddress!, lda: k, bandRows: bandRows, rowsOfB: { range in
+                    asked.append(range)
+                    return Array(b[(range.lowerBound * k)..<(range.upperBound * k)])
+                }, c: cp.baseAddress!, ldc: n)
+            }
+        }
+        #expect(banded == whole)
+        #expect(asked.first?.lowerBound == 0 && asked.last?.upperBound == n)
+        #expect(zip(asked, asked.dropFirst()).allSatisfy { $0.upperBound == $1.lowerBound }, "\(asked)")
+    }
+
     @Test("gemm with and without transposes over several tiles equals the f64 product; gramUpper equals XᵀX")
     func products() {
         let (m, n, k) = (300, 520, 70)

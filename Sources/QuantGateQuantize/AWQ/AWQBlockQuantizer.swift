@@ -44,8 +44,8 @@ public struct AWQBlockResult: Sendable {
 public final class AWQBlockQuantizer: BlockQuantizer {
     public let model: LlamaModel
     public let settings: AWQSettings
-    /// Blocks in order.
-    public private(set) var blocks: [AWQBlockResult] = []
+    /// Receives each block's result in block order, as soon as it is quantized (the quantizer keeps none).
+    private let consume: (AWQBlockResult) throws -> Void
     /// Called after each scaling group's search and after each Linear's quantization.
     private let progress: ((String) -> Void)?
     private var outputs: [Matrix]?
@@ -53,8 +53,12 @@ public final class AWQBlockQuantizer: BlockQuantizer {
     /// Progress events per block (four searches, seven Linears).
     public static let eventsPerBlock = 11
 
-    public init(model: LlamaModel, settings: AWQSettings, progress: ((String) -> Void)? = nil) {
-        (self.model, self.settings, self.progress) = (model, settings, progress)
+    /// - Parameters:
+    ///   - consume: receives each block's result in block order; what it throws stops the calibration.
+    ///   - progress: called with the module's name after each scaling group's search and each Linear's quantization.
+    public init(model: LlamaModel, settings: AWQSettings, progress: ((String) -> Void)? = nil,
+                consume: @escaping (AWQBlockResult) throws -> Void) {
+        (self.model, self.settings, self.progress, self.consume) = (model, settings, progress, consume)
     }
 
     /// The quantizer steps through each block itself.
@@ -112,8 +116,8 @@ public final class AWQBlockQuantizer: BlockQuantizer {
             if let scales { group.apply(scales, to: &block) }
         }
         let linears = Self.quantizeLinears(layer: layer, block, configuration: c, clipGrams: clipGrams, settings: settings, progress: progress)
-        blocks.append(AWQBlockResult(layer: layer, inputNorm: block.inputNorm, postAttentionNorm: block.postAttentionNorm,
-                                     linears: linears, groups: reports))
+        try consume(AWQBlockResult(layer: layer, inputNorm: block.inputNorm, postAttentionNorm: block.postAttentionNorm,
+                                   linears: linears, groups: reports))
         // The calibrator takes the full-precision outputs (takeOutputs), never a block with these weights.
         return nil
     }

@@ -41,6 +41,22 @@ public struct AWQExportSummary: Codable, Sendable {
     public var seconds: Double
 }
 
+/// One AWQ block ready for ``AWQExporter/write(_:config:blocks:settings:provenance:maxShardBytes:to:replace:started:)``.
+public struct AWQExportBlock: Sendable {
+    /// One quantized Linear: its report line, its packed tensors and its f16 bias (read back from the spool).
+    public struct Linear: Sendable {
+        public let layer: AWQQuantizationReport.Layer
+        public let tensors: [PendingTensor]
+        public let bias: PendingTensor?
+    }
+    public let layer: Int
+    /// The RMSNorm weights after absorbing the inverse scales.
+    public let inputNorm: [Float], postAttentionNorm: [Float]
+    public let groups: [AWQGroupReport]
+    /// By module name.
+    public let linears: [String: Linear]
+}
+
 /// Source checkpoint → AutoAWQ GEMM model directory (../shared/design/FORMATS.md §2): per decoder-block
 /// Linear `qweight` and `qzeros` (int32, interleaved along the outputs) and `scales` (f16), its bias in f16
 /// as `WQLinear_GEMM` keeps it; the RMSNorm weights that absorbed AWQ's scales, in their source dtype;
@@ -58,15 +74,43 @@ public enum AWQExporter {
         }
     }
 
-    /// Writes the directory from every block's result.
+    /// One block's result as the directory will hold it: the scaled norms, the report lines, and every Linear's
+    /// packed tensors (`qweight`, `qzeros`, `scales`, and its f16 bias) parked in `spool`, so the codes leave
+    /// memory as soon as they are packed.
+    public static func block(_ result: AWQBlockResult, spool: TensorSpool) throws -> AWQExportBlock {
+        var linears: [String: AWQExportBlock.Linear] = [:]
+        for entry in result.linears {
+            let (module, linear) = (entry.module, entry.linear)
+            let (rows, columns, k) = (linear.rows, linear.columns, AWQQuantizationConfig.codesPerWord)
+            let tensors = [
+                PackedExport.int32Tensor(module + ".qweight", shape: [columns, rows / k],
+                                         AWQPacking.packWeight(codes: linear.codes, rows: rows, columns: columns)),
+                PackedExport.int32Tensor(module + ".qzeros", shape: [linear.groups, rows / k],
+                                         AWQPacking.packZeros(linear.zeros, groups: linear.groups, rows: rows)),
+                PendingTensor(name: module + ".scales", dtype: .float16, shape: [linear.groups, rows],
+                              data: Float32Conversion.encode(linear.scales, as: .float16)),
+            ]
+            let bias = entry.bias.map {
+                PendingTensor(name: module + ".bias", dtype: .float16, shape: [$0.count], data: Float32Conversion.encode($0, as: .float16))
+            }
+            linears[module] = AWQExportBlock.Linear(
+                layer: .init(module: module, shape: [rows, columns], clipRatio: entry.clipRatio),
+                tensors: try tensors.map(spool.park), bias: try bias.map(spool.park))
+        }
+        return AWQExportBlock(layer: result.layer, inputNorm: result.inputNorm, postAttentionNorm: result.postAttentionNorm,
+                              groups: result.groups, linears: linears)
+    }
+
+    /// Writes the directory from every block's ``block(_:spool:)``.
     /// - Parameter provenance: `quantgate.*` entries for every weights file's `__metadata__` and the report.
-    public static func write(_ plan: PackedExportPlan, config: AWQQuantizationConfig, blocks: [AWQBlockResult], settings: AWQSettings,
+    public static func write(_ plan: PackedExportPlan, config: AWQQuantizationConfig, blocks: [AWQExportBlock], settings: AWQSettings,
                              provenance: [String: String], maxShardBytes: Int, to output: String, replace: Bool,
                              started: UInt64 = DispatchTime.now().uptimeNanoseconds) throws -> AWQExportSummary {
         let checkpoint = plan.directory.checkpoint
-        let results = Dictionary(uniqueKeysWithValues: blocks.flatMap(\.linears).map { ($0.module, $0) })
+        var results: [String: AWQExportBlock.Linear] = [:]
         var norms: [String: [Float]] = [:]
         for block in blocks {
+            results.merge(block.linears) { a, _ in a }
             norms["model.layers.\(block.layer).input_layernorm.weight"] = block.inputNorm
             norms["model.layers.\(block.layer).post_attention_layernorm.weight"] = block.postAttentionNorm
         }
@@ -87,18 +131,11 @@ public enum AWQExporter {
             guard let result = results[module] else { throw AWQError.missingResult(module: module) }
             if suffix == "bias" {
                 guard let bias = result.bias else { throw AWQError.missingResult(module: tensor.name) }
-                pending.append(PendingTensor(name: tensor.name, dtype: .float16, shape: tensor.shape, data: Float32Conversion.encode(bias, as: .float16)))
+                pending.append(bias)
                 continue
             }
-            let linear = result.linear
-            let (rows, columns, k) = (linear.rows, linear.columns, AWQQuantizationConfig.codesPerWord)
-            layers.append(.init(module: module, shape: [rows, columns], clipRatio: result.clipRatio))
-            pending.append(PackedExport.int32Tensor(module + ".qweight", shape: [columns, rows / k],
-                                                    AWQPacking.packWeight(codes: linear.codes, rows: rows, columns: columns)))
-            pending.append(PackedExport.int32Tensor(module + ".qzeros", shape: [linear.groups, rows / k],
-                                                    AWQPacking.packZeros(linear.zeros, groups: linear.groups, rows: rows)))
-            pending.append(PendingTensor(name: module + ".scales", dtype: .float16, shape: [linear.groups, rows],
-                                         data: Float32Conversion.encode(linear.scales, as: .float16)))
+            layers.append(result.layer)
+            pending += result.tensors
         }
         let report = AWQQuantizationReport(
             method: settings.searchScales ? "awq" : "rtn", quantizationConfig: config.json, grid: settings.grid,

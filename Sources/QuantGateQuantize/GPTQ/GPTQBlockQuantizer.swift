@@ -21,13 +21,14 @@ public final class GPTQBlockQuantizer: BlockQuantizer {
     public let model: LlamaModel
     public let settings: GPTQSolverSettings
     public let trueSequential: Bool
-    /// Quantized Linears in block order.
-    public private(set) var entries: [Entry] = []
-    private let progress: ((Entry) -> Void)?
+    /// Receives each quantized Linear in block order, as soon as it is quantized (the quantizer keeps none).
+    private let consume: (Entry) throws -> Void
 
-    /// - Parameter model: the calibrator's model (the one whose blocks are replaced).
-    public init(model: LlamaModel, settings: GPTQSolverSettings, trueSequential: Bool, progress: ((Entry) -> Void)? = nil) {
-        (self.model, self.settings, self.trueSequential, self.progress) = (model, settings, trueSequential, progress)
+    /// - Parameters:
+    ///   - model: the calibrator's model (the one whose blocks are replaced).
+    ///   - consume: receives each quantized Linear in block order; what it throws stops the calibration.
+    public init(model: LlamaModel, settings: GPTQSolverSettings, trueSequential: Bool, consume: @escaping (Entry) throws -> Void) {
+        (self.model, self.settings, self.trueSequential, self.consume) = (model, settings, trueSequential, consume)
     }
 
     /// The Linears of a block by input point, with where their weights sit in ``LlamaBlockWeights``.
@@ -53,32 +54,17 @@ public final class GPTQBlockQuantizer: BlockQuantizer {
         var block = weights
         var runs = inputs.map(BlockRun.init)
         for step in Self.steps {
-            let hessian: [Float]?
-            if trueSequential {
-                // Every window to this input, with the Linears before it already quantized.
-                var accumulator = HessianAccumulator(width: step.point.width(model.configuration))
-                for w in runs.indices {
-                    model.advance(&runs[w], weights: block)
-                    accumulator.add(runs[w].input!)
-                }
-                hessian = accumulator.mean()
-            } else {
-                hessian = statistics.inputs.first { $0.point == step.point }?.statistics.hessian
-            }
-            guard let hessian else { throw GPTQError.missingHessian(module: "model.layers.\(layer).\(step.linears[0].stem)") }
             // One factorization for every Linear reading this input.
             let columns = step.point.width(model.configuration)
-            let factor = try GPTQSolver.factor(hessian: hessian, columns: columns, settings: settings,
-                                               module: "model.layers.\(layer).\(step.linears[0].stem)")
+            let factor = try hessianFactor(step.point, module: "model.layers.\(layer).\(step.linears[0].stem)", runs: &runs, weights: block,
+                                    statistics: statistics)
             for linear in step.linears {
                 let module = "model.layers.\(layer).\(linear.stem)"
                 let w = block[keyPath: linear.weight]
                 let result = try GPTQSolver.quantize(weight: w, rows: w.count / columns, columns: columns, factor: factor,
                                                      settings: settings, module: module)
                 block[keyPath: linear.weight] = result.linear.dequantized()
-                let entry = Entry(module: module, result: result)
-                entries.append(entry)
-                progress?(entry)
+                try consume(Entry(module: module, result: result))
             }
         }
         if trueSequential {
@@ -86,5 +72,27 @@ public final class GPTQBlockQuantizer: BlockQuantizer {
             outputs = runs.map(\.hidden)
         }
         return block
+    }
+
+    /// The GPTQ factor of the Hessian at `point`: measured now by stepping every window there (true-sequential,
+    /// with the Linears before it already quantized), else the measuring pass's. The Hessian and its f64 sum
+    /// are released before the Linears' sweeps (a 14336-wide `down_proj` input's sum is 1.6 GB).
+    private func hessianFactor(_ point: LinearInput, module: String, runs: inout [BlockRun], weights: LlamaBlockWeights,
+                        statistics: BlockStatistics) throws -> GPTQHessianFactor {
+        let hessian: [Float]
+        if trueSequential {
+            var accumulator = HessianAccumulator(width: point.width(model.configuration))
+            for w in runs.indices {
+                model.advance(&runs[w], weights: weights)
+                accumulator.add(runs[w].input!)
+            }
+            hessian = accumulator.mean()
+        } else {
+            guard let measured = statistics.inputs.first(where: { $0.point == point })?.statistics.hessian else {
+                throw GPTQError.missingHessian(module: module)
+            }
+            hessian = measured
+        }
+        return try GPTQSolver.factor(hessian: hessian, columns: point.width(model.configuration), settings: settings, module: module)
     }
 }

@@ -43,6 +43,15 @@ public struct GPTQExportSummary: Codable, Sendable {
     public var solverSeconds: Double, seconds: Double
 }
 
+/// One quantized Linear ready for ``GPTQExporter/write(_:config:modules:method:scaleFitting:provenance:maxShardBytes:to:replace:started:)``.
+public struct GPTQExportModule: Sendable {
+    public let layer: GPTQQuantizationReport.Layer
+    /// Seconds of its GPTQ sweep.
+    public let seconds: Double
+    /// Its packed tensors, read back from the spool when the writer reaches them.
+    public let tensors: [PendingTensor]
+}
+
 /// Source checkpoint → GPTQ model directory (AutoGPTQ/GPTQModel layout, ../shared/design/FORMATS.md §3):
 /// per decoder-block Linear `qweight`, `qzeros`, `scales` (f16) and `g_idx`; everything else (embeddings,
 /// norms, biases, `lm_head`) copied byte for byte; `config.json` with `quantization_config`, and
@@ -63,12 +72,33 @@ public enum GPTQExporter {
         }
     }
 
-    /// Writes the directory from each module's quantized Linear.
+    /// One Linear's result as the directory will hold it: its report line and its four tensors (`qweight`,
+    /// `qzeros`, `scales`, `g_idx`), parked in `spool` so the codes leave memory as soon as they are packed.
+    public static func module(_ module: String, _ result: GPTQLayerResult, config: GPTQQuantizationConfig,
+                              spool: TensorSpool) throws -> GPTQExportModule {
+        let linear = result.linear
+        let (rows, columns, k) = (linear.rows, linear.columns, config.codesPerWord)
+        let qweight = GPTQPacking.packWeight(codes: linear.codes, rows: rows, columns: columns, bits: config.bits)
+        let qzeros = GPTQPacking.packZeros(linear.zeros, groups: linear.groups, rows: rows, bits: config.bits,
+                                           offset: config.checkpointFormat.zeroOffset)
+        let tensors = [
+            PackedExport.int32Tensor(module + ".qweight", shape: [columns / k, rows], qweight),
+            PackedExport.int32Tensor(module + ".qzeros", shape: [linear.groups, rows / k], qzeros),
+            PendingTensor(name: module + ".scales", dtype: .float16, shape: [linear.groups, rows],
+                          data: Float32Conversion.encode(linear.scales, as: .float16)),
+            PackedExport.int32Tensor(module + ".g_idx", shape: [columns], linear.groupIndex),
+        ]
+        return GPTQExportModule(
+            layer: .init(module: module, shape: [rows, columns], loss: result.loss, damp: result.damp, deadColumns: result.deadColumns),
+            seconds: result.seconds, tensors: try tensors.map(spool.park))
+    }
+
+    /// Writes the directory from each planned module's ``module(_:_:config:spool:)``.
     /// - Parameters:
-    ///   - results: every planned module's result.
+    ///   - modules: every planned module's packed result, by module name.
     ///   - provenance: `quantgate.*` entries for every weights file's `__metadata__` and the report.
-    public static func write(_ plan: PackedExportPlan, config: GPTQQuantizationConfig, results: [String: GPTQLayerResult], method: String, scaleFitting: String,
-                             provenance: [String: String], maxShardBytes: Int, to output: String, replace: Bool,
+    public static func write(_ plan: PackedExportPlan, config: GPTQQuantizationConfig, modules: [String: GPTQExportModule], method: String,
+                             scaleFitting: String, provenance: [String: String], maxShardBytes: Int, to output: String, replace: Bool,
                              started: UInt64 = DispatchTime.now().uptimeNanoseconds) throws -> GPTQExportSummary {
         let checkpoint = plan.directory.checkpoint
         var pending: [PendingTensor] = []
@@ -81,19 +111,10 @@ public enum GPTQExporter {
                 pending.append(.copy(tensor, from: checkpoint))
                 continue
             }
-            guard let result = results[module] else { throw GPTQError.missingResult(module: module) }
-            let linear = result.linear
-            let (rows, columns, k) = (linear.rows, linear.columns, config.codesPerWord)
-            layers.append(.init(module: module, shape: [rows, columns], loss: result.loss, damp: result.damp, deadColumns: result.deadColumns))
-            layerSeconds.append(result.seconds)
-            let qweight = GPTQPacking.packWeight(codes: linear.codes, rows: rows, columns: columns, bits: config.bits)
-            let qzeros = GPTQPacking.packZeros(linear.zeros, groups: linear.groups, rows: rows, bits: config.bits,
-                                               offset: config.checkpointFormat.zeroOffset)
-            pending.append(PackedExport.int32Tensor(module + ".qweight", shape: [columns / k, rows], qweight))
-            pending.append(PackedExport.int32Tensor(module + ".qzeros", shape: [linear.groups, rows / k], qzeros))
-            pending.append(PendingTensor(name: module + ".scales", dtype: .float16, shape: [linear.groups, rows],
-                                         data: Float32Conversion.encode(linear.scales, as: .float16)))
-            pending.append(PackedExport.int32Tensor(module + ".g_idx", shape: [columns], linear.groupIndex))
+            guard let packed = modules[module] else { throw GPTQError.missingResult(module: module) }
+            layers.append(packed.layer)
+            layerSeconds.append(packed.seconds)
+            pending += packed.tensors
         }
         let report = GPTQQuantizationReport(method: method, quantizationConfig: config.json, scaleFitting: scaleFitting,
                                             provenance: provenance, layers: layers)

@@ -154,17 +154,15 @@ public enum GPTQSolver {
             throw GPTQError.hessianShape(module: module, width: Int(Double(hessian.count).squareRoot()), expected: columns)
         }
         guard hessian.allSatisfy(\.isFinite) else { throw GPTQError.nonFinite(module: module, what: "the Hessian") }
-        var h = hessian.map { 2 * Double($0) }
-        var dead: [Int] = []
-        for i in 0..<columns where h[i * columns + i] == 0 {
-            h[i * columns + i] = 1
-            dead.append(i)
-        }
+        // H = 2·hessian, with a dead column's diagonal set to 1 (its row and column are zero).
+        var diagonal = (0..<columns).map { 2 * Double(hessian[$0 * columns + $0]) }
+        let dead = diagonal.indices.filter { diagonal[$0] == 0 }
+        for i in dead { diagonal[i] = 1 }
         var perm = Array(0..<columns)
         if settings.activationOrder.permutes {
-            perm.sort { (h[$0 * columns + $0], $1) > (h[$1 * columns + $1], $0) }
+            perm.sort { (diagonal[$0], $1) > (diagonal[$1], $0) }
         }
-        let (factor, damp) = try inverseHessianFactor(h, perm: perm, damp: settings.damp, module: module)
+        let (factor, damp) = try inverseHessianFactor(hessian, diagonal: diagonal, perm: perm, damp: settings.damp, module: module)
         return GPTQHessianFactor(columns: columns, deadColumns: dead, permutation: perm, upper: factor, damp: damp,
                                  seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
     }
@@ -238,16 +236,18 @@ public enum GPTQSolver {
 }
 
 extension GPTQSolver {
-    /// `U`, the upper Cholesky factor of `(P H Pᵀ + λI)⁻¹` in f32 (`H⁻¹ = UᵀU`), for `h` in f64 with dead
-    /// columns already fixed; `λ = damp · mean(diag H)`, with damp raised by 0.01 while LAPACK reports the
-    /// matrix not positive definite (up to 1).
+    /// `U`, the upper Cholesky factor of `(P H Pᵀ + λI)⁻¹` in f32 (`H⁻¹ = UᵀU`), for `H = 2·hessian` in f64
+    /// off the diagonal and `diagonal` on it (dead columns already fixed); `λ = damp · mean(diag H)`, with damp
+    /// raised by 0.01 while LAPACK reports the matrix not positive definite (up to 1). `H` is read from the f32
+    /// `hessian` as each attempt fills its f64 matrix, so the factorization holds one f64 copy, not two.
     ///
     /// Computed without forming `H⁻¹`: with `J` the reversal, `JHJ = L Lᵀ` (`dpotrf`) gives `H = R Rᵀ` for the
     /// upper triangular `R = JLJ`, so `H⁻¹ = R⁻ᵀR⁻¹` and `U = R⁻¹` (`dtrtri`), the same factor the reference
     /// reads after `cholesky → cholesky_inverse → cholesky(upper)`, in half the work and in f64.
-    static func inverseHessianFactor(_ h: [Double], perm: [Int], damp: Double, module: String) throws -> (factor: [Float], damp: Double) {
+    static func inverseHessianFactor(_ hessian: [Float], diagonal: [Double], perm: [Int], damp: Double,
+                                     module: String) throws -> (factor: [Float], damp: Double) {
         let n = perm.count
-        let meanDiagonal = (0..<n).reduce(0.0) { $0 + h[$1 * n + $1] } / Double(n)
+        let meanDiagonal = diagonal.reduce(0.0, +) / Double(n)
         var step = 0
         while true {
             let fraction = damp + 0.01 * Double(step)
@@ -255,8 +255,8 @@ extension GPTQSolver {
             var a = [Double](repeating: 0, count: n * n)
             for i in 0..<n {
                 let source = perm[n - 1 - i] * n
-                for j in 0...i { a[i * n + j] = h[source + perm[n - 1 - j]] }
-                a[i * n + i] += fraction * meanDiagonal
+                for j in 0..<i { a[i * n + j] = 2 * Double(hessian[source + perm[n - 1 - j]]) }
+                a[i * n + i] = diagonal[perm[n - 1 - i]] + fraction * meanDiagonal
             }
             let factored = a.withUnsafeMutableBufferPointer { BLAS.choleskyLower($0.baseAddress!, n: n) }
             if factored {

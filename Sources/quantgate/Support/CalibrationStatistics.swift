@@ -1,6 +1,7 @@
 import Foundation
 import QuantGateCalibration
 import QuantGateModel
+import QuantGateTensors
 import QuantGateTokenizer
 
 /// The calibration statistics of a checkpoint from the cache, computed when absent or stale: what
@@ -16,10 +17,11 @@ struct CalibrationStatistics {
     /// The statistics file and its key.
     func obtain(_ directory: ModelDirectory) throws -> (StatisticsFile, CalibrationKey) {
         let (set, key) = try windows(directory)
-        let calibrator = Calibrator(model: try LlamaModel(directory: directory), collectHessian: false)
+        let calibrator = Calibrator(model: try LlamaModel(directory: directory, residency: .streamed), collectHessian: false)
         let line = CalibrationProgressLine(enabled: !quiet)
-        let (file, status) = try CalibrationCache.obtain(path: cachePath, key: key, set: set, calibrator: calibrator,
-                                                         replace: replace, progress: line.update)
+        let (file, status) = try RunFacts.stage("calibrate") {
+            try CalibrationCache.obtain(path: cachePath, key: key, set: set, calibrator: calibrator, replace: replace, progress: line.update)
+        }
         line.finish()
         if !quiet { FileHandle.standardError.write(Data("calibration cache \(cachePath): \(status)\n".utf8)) }
         return (file, key)

@@ -19,6 +19,11 @@ struct DirectoryJob {
     /// exporter's checks, its scan of every value included) with a progress line: everything refusable is
     /// refused here, before any calibration.
     func plan<Plan>(out: String, _ plan: (ModelDirectory, @escaping (Int, Int, String) -> Void) throws -> Plan) throws -> (ModelDirectory, Plan) {
+        try RunFacts.stage("check") { try checkedPlan(out: out, plan) }
+    }
+
+    private func checkedPlan<Plan>(out: String, _ plan: (ModelDirectory, @escaping (Int, Int, String) -> Void) throws -> Plan) throws
+        -> (ModelDirectory, Plan) {
         try CheckpointDirectoryWriter(output: out, replace: replace).checkWritable()
         let directory = try ModelDirectory(path: model)
         try directory.check().validate(directory: model)
@@ -26,6 +31,19 @@ struct DirectoryJob {
         let result = try plan(directory) { done, total, _ in checking.update(done, of: total) }
         checking.finish()
         return (directory, result)
+    }
+
+    /// Where the quantized tensors of the artefact `out` wait for the writer (``TensorSpool``): the nearest
+    /// existing directory above `out` (the pipeline creates its output tree as it goes), so the spool uses the
+    /// disk the artefact will (it needs about the artefact's size).
+    static func spoolDirectory(for out: String) -> String {
+        var directory = URL(fileURLWithPath: out).standardizedFileURL.deletingLastPathComponent()
+        var isDirectory: ObjCBool = false
+        while !(FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory) && isDirectory.boolValue),
+              directory.path != "/" {
+            directory.deleteLastPathComponent()
+        }
+        return directory.path
     }
 
     /// Warns (on stderr, even when quiet) when a vLLM release QuantGate pins would refuse the artefact about to be

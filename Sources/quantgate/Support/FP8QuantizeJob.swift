@@ -28,8 +28,10 @@ struct FP8QuantizeJob {
             for (key, value) in statistics.provenance(key) { metadata[key] = value }
         }
         let progress = Progress(enabled: !job.quiet, label: "write \(options.scheme.tag)")
-        let summary = try FP8Exporter.write(plan, activationMaxima: maxima, metadata: metadata, maxShardBytes: job.maxShardBytes,
-                                            to: out, replace: job.replace) { done, total, _ in progress.update(done, of: total) }
+        let summary = try RunFacts.stage("write") {
+            try FP8Exporter.write(plan, activationMaxima: maxima, metadata: metadata, maxShardBytes: job.maxShardBytes,
+                                  to: out, replace: job.replace) { done, total, _ in progress.update(done, of: total) }
+        }
         progress.finish()
         return summary
     }

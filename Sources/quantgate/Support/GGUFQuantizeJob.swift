@@ -5,6 +5,7 @@ import QuantGateFormats
 import QuantGateModel
 import QuantGateOutput
 import QuantGateQuantize
+import QuantGateTensors
 import QuantGateTokenizer
 
 /// Checkpoint → GGUF with the importance matrix from the calibration cache: what `quantize` and
@@ -29,7 +30,7 @@ struct GGUFQuantizeJob {
     func run(out: String) throws -> (GGUFExportSummary, ImportanceMatrix?) {
         try OutputDestination(out, kind: .file, replace: replace).checkWritable()
         if let saveImatrix { try OutputDestination(saveImatrix, kind: .file, replace: replace).checkWritable() }
-        let directory = try checkedModelDirectory(model)
+        let directory = try RunFacts.stage("check") { try checkedModelDirectory(model) }
         var importance: ImportanceMatrix?
         var provenance: [(key: String, value: GGUFValue)] = [("quantgate.target", .string(target))]
         if let imatrix {
@@ -43,9 +44,11 @@ struct GGUFQuantizeJob {
         }
         // Both files are written under temporary names and renamed only once both are complete.
         let progress = Progress(enabled: !quiet, label: "quantize \(fileType.rawValue)")
-        var (gguf, summary) = try OutputDestination(out, kind: .file, replace: replace).stage { temporary in
-            try GGUFExporter.export(directory: directory, fileType: fileType, importance: importance, provenance: provenance,
-                                    to: temporary) { done, total, _ in progress.update(done, of: total) }
+        var (gguf, summary) = try RunFacts.stage("quantize") {
+            try OutputDestination(out, kind: .file, replace: replace).stage { temporary in
+                try GGUFExporter.export(directory: directory, fileType: fileType, importance: importance, provenance: provenance,
+                                        to: temporary) { done, total, _ in progress.update(done, of: total) }
+            }
         }
         progress.finish()
         summary.path = out

@@ -22,34 +22,39 @@ struct GPTQQuantizeJob {
         job.warnIfVLLMRefuses(quantizationConfig: config.json, directory: directory, quantized: plan.modules)
         var provenance = job.provenance(scheme: options.tag(grid))
         let settings = options.solverSettings(grid)
-        var results: [String: GPTQLayerResult] = [:]
+        // Each Linear is packed and parked on disk as soon as it is quantized: memory holds one block's work.
+        let spool = try TensorSpool(directory: DirectoryJob.spoolDirectory(for: out))
+        var modules: [String: GPTQExportModule] = [:]
+        func keep(_ module: String, _ result: GPTQLayerResult) throws {
+            modules[module] = try GPTQExporter.module(module, result, config: config, spool: spool)
+        }
         if grid.rtn {
             let progress = Progress(enabled: !job.quiet, label: "round to nearest")
             for (index, module) in plan.modules.enumerated() {
                 let (shape, weight) = try directory.checkpoint.weight(module + ".weight")
-                results[module] = try GPTQSolver.quantize(weight: weight, rows: shape[0], columns: shape[1], hessian: nil,
-                                                          settings: settings, module: module)
+                try keep(module, try GPTQSolver.quantize(weight: weight, rows: shape[0], columns: shape[1], hessian: nil,
+                                                         settings: settings, module: module))
                 progress.update(index + 1, of: plan.modules.count)
             }
             progress.finish()
         } else {
             let windows = try job.calibrationWindows(directory, mode: "gptq", provenance: &provenance)
-            let calibrator = Calibrator(model: try LlamaModel(directory: directory), collectHessian: true)
+            let calibrator = Calibrator(model: try LlamaModel(directory: directory, residency: .streamed), collectHessian: true)
             // Progress per quantized Linear (a block's windows are stepped through inside the quantizer).
             let progress = Progress(enabled: !job.quiet, label: "GPTQ, \(windows.count) windows")
-            var done = 0
-            let quantizer = GPTQBlockQuantizer(model: calibrator.model, settings: settings, trueSequential: options.trueSequential) { _ in
-                done += 1
-                progress.update(done, of: plan.modules.count)
+            let quantizer = GPTQBlockQuantizer(model: calibrator.model, settings: settings, trueSequential: options.trueSequential) { entry in
+                try keep(entry.module, entry.result)
+                progress.update(modules.count, of: plan.modules.count)
             }
-            try calibrator.run(windows: windows, quantizer: quantizer) { _ in }
+            try RunFacts.stage("gptq") { try calibrator.run(windows: windows, quantizer: quantizer) { _ in } }
             progress.finish()
-            results = Dictionary(uniqueKeysWithValues: quantizer.entries.map { ($0.module, $0.result) })
         }
         let writing = Progress(enabled: !job.quiet, label: "write \(options.tag(grid))")
-        let summary = try GPTQExporter.write(plan, config: config, results: results, method: grid.rtn ? "rtn" : "gptq",
-                                             scaleFitting: settings.effectiveScaleFitting.rawValue, provenance: provenance,
-                                             maxShardBytes: job.maxShardBytes, to: out, replace: job.replace, started: started)
+        let summary = try RunFacts.stage("write") {
+            try GPTQExporter.write(plan, config: config, modules: modules, method: grid.rtn ? "rtn" : "gptq",
+                                   scaleFitting: settings.effectiveScaleFitting.rawValue, provenance: provenance,
+                                   maxShardBytes: job.maxShardBytes, to: out, replace: job.replace, started: started)
+        }
         writing.finish()
         return summary
     }
