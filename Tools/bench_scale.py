@@ -73,8 +73,8 @@ def gb(n):
     return f"{n / 1e9:.2f} GB"
 
 
-def quantgate(args, *argv):
-    out, _, seconds, rss = run([args.quantgate, *map(str, argv), "--json", "--quiet"])
+def quantgate(args, *argv, quiet=True):
+    out, _, seconds, rss = run([args.quantgate, *map(str, argv), "--json"] + (["--quiet"] if quiet else []))
     return json.loads(out), seconds, rss
 
 
@@ -186,13 +186,13 @@ def main():
     table = Table()
     for step in steps:
         if step == "inspect":
-            _, seconds, rss = quantgate(args, "inspect", args.model)
+            _, seconds, rss = quantgate(args, "inspect", args.model, quiet=False)
             table.add("`inspect`", f"{seconds:.1f} s, peak RSS {gb(rss)}")
         elif step in ("fp8", "gptq", "awq"):
             step_quantize({"fp8": "h100", "gptq": "a100", "awq": "l40s"}[step], args, table)
         else:
             {"gguf": step_gguf, "ppl": step_ppl, "hf": step_hf}[step](args, table)
-    facts, _, _ = quantgate(args, "bench", "forward", args.model, "--ctx", "64")
+    facts, _, _ = quantgate(args, "bench", "forward", args.model, "--ctx", "64", quiet=False)
     blas = facts["run"]["blas"]
     print(f"{args.model.name}, {datetime.date.today()}, {os.cpu_count()} cores, OpenBLAS kernels {blas['core']} "
           f"(detected {blas['detected']}), {args.chars} characters of {args.text.name}, ctx {args.ctx}\n")
