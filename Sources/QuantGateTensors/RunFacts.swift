@@ -5,8 +5,7 @@ import Foundation
 public struct RunFacts: Sendable, Codable, Equatable {
     /// The OpenBLAS kernel family and how it was chosen.
     public var blas: OpenBLASKernels.Selection
-    /// Peak resident set size of the process so far (`VmHWM`, across stages), in bytes; nil where the kernel
-    /// does not say.
+    /// Peak resident set size of the process so far (`VmHWM`), in bytes; nil where the kernel does not say.
     public var peakRSSBytes: Int?
     /// Seconds since the process started.
     public var wallSeconds: Double
@@ -15,17 +14,15 @@ public struct RunFacts: Sendable, Codable, Equatable {
 
     /// The figures now.
     public static func now() -> RunFacts {
-        let (stages, earlierPeak) = recorder.snapshot()
-        let peak = peakResidentBytes().map { max($0, earlierPeak ?? 0) } ?? earlierPeak
-        return RunFacts(blas: OpenBLASKernels.current, peakRSSBytes: peak,
-                        wallSeconds: Double(DispatchTime.now().uptimeNanoseconds - processStart) / 1e9, stages: stages)
+        RunFacts(blas: OpenBLASKernels.current, peakRSSBytes: peakResidentBytes(),
+                 wallSeconds: Double(DispatchTime.now().uptimeNanoseconds - processStart) / 1e9, stages: recorder.stages())
     }
 
-    /// Runs `body` as the stage `name` of this run and records its wall seconds and its own peak resident
-    /// memory (the kernel's high-water mark is reset when the stage starts, `/proc/self/clear_refs`), for
-    /// every later `--json` output. Stages do not nest.
+    /// Runs `body` as the stage `name` of this run and records its wall seconds and the process's peak resident
+    /// memory when it ends, for every later `--json` output: the stage that raised the peak is the first whose
+    /// figure reaches it. (The kernel's high-water mark is never reset: `/usr/bin/time` and `getrusage` keep
+    /// seeing the whole run's peak.) Stages do not nest.
     public static func stage<T>(_ name: String, _ body: () throws -> T) rethrows -> T {
-        recorder.startStage()
         let started = DispatchTime.now().uptimeNanoseconds
         defer {
             recorder.record(RunStage(name: name, seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9,
@@ -53,30 +50,17 @@ public struct RunFacts: Sendable, Codable, Equatable {
 public struct RunStage: Sendable, Codable, Equatable {
     public var name: String
     public var seconds: Double
-    /// The peak resident set size while the stage ran, in bytes; nil where the kernel does not say.
+    /// The process's peak resident set size when the stage ended (the run's peak so far), in bytes; nil where
+    /// the kernel does not say.
     public var peakRSSBytes: Int?
 }
 
-/// The stages recorded so far, and the process's peak before the last high-water-mark reset.
+/// The stages recorded so far.
 private final class StageRecorder: @unchecked Sendable {
     private let lock = NSLock()
-    private var stages: [RunStage] = []
-    private var peakBeforeReset: Int?
+    private var recorded: [RunStage] = []
 
-    /// Keeps the peak so far, then resets the kernel's high-water mark to the current resident size.
-    func startStage() {
-        lock.withLock {
-            if let now = RunFacts.peakResidentBytes() { peakBeforeReset = max(peakBeforeReset ?? 0, now) }
-            // "5" resets VmHWM (Linux ≥ 4.0); where it cannot be written, stage peaks are peaks since the start.
-            let descriptor = open("/proc/self/clear_refs", O_WRONLY)
-            if descriptor >= 0 {
-                _ = write(descriptor, "5", 1)
-                close(descriptor)
-            }
-        }
-    }
+    func record(_ stage: RunStage) { lock.withLock { recorded.append(stage) } }
 
-    func record(_ stage: RunStage) { lock.withLock { stages.append(stage) } }
-
-    func snapshot() -> ([RunStage], Int?) { lock.withLock { (stages, peakBeforeReset) } }
+    func stages() -> [RunStage] { lock.withLock { recorded } }
 }

@@ -36,6 +36,12 @@ struct QuantizeCommandTests {
         #expect(eval.status == 0, "\(eval.stderr)")
         let result = try #require(try JSONSerialization.jsonObject(with: Data(eval.stdout.utf8)) as? [String: Any])
         #expect((result["perplexity"] as? Double ?? 0) > 1)
+        // The run's stages, each with its seconds and the peak so far (never above the run's peak).
+        let run = try #require(result["run"] as? [String: Any])
+        let stages = try #require(run["stages"] as? [[String: Any]])
+        #expect(stages.map { $0["name"] as? String } == ["check", "perplexity"])
+        let peak = try #require(run["peakRSSBytes"] as? Int)
+        #expect(stages.allSatisfy { ($0["seconds"] as? Double ?? -1) >= 0 && ($0["peakRSSBytes"] as? Int ?? .max) <= peak })
     }
 
     @Test("bad targets, formats and files are usage errors")
