@@ -13,11 +13,12 @@ struct VocabularyMatrix: Sendable {
     /// Rows of the head converted at once when streamed (16384 × 4096 f32 is 256 MiB).
     static let chunkRows = 16384
 
-    /// Checks the tensor's shape against `[rows, columns]` and, with `keep`, converts and holds it.
+    /// Checks the tensor's shape against `[rows, columns]` and, with `keep` or a source that cannot read rows
+    /// alone (a dequantizing one), converts and holds it.
     /// - Throws: ``ModelError/invalidField(file:field:reason:)`` for another shape; the source's errors.
     init(_ name: String, rows: Int, columns: Int, source: any WeightSource, keep: Bool) throws {
         (self.name, self.rows, self.columns, self.source) = (name, rows, columns, source)
-        let values = keep ? try source.weight(name) : nil
+        let values = keep || !source.readsRowsCheaply ? try source.weight(name) : nil
         let shape = try values?.shape ?? source.shape(of: name)
         guard shape == [rows, columns] else {
             throw ModelError.invalidField(file: "weights", field: name, reason: "has shape \(shape), config.json implies \([rows, columns])")

@@ -19,6 +19,10 @@ public protocol WeightSource: Sendable {
     /// - Throws: when the tensor is absent or unreadable, naming it.
     func weightRows(_ name: String, _ rows: [Int]) throws -> [Float]
 
+    /// Whether ``weightRows(_:_:)`` reads only the rows asked for (a source checkpoint); else a streamed model
+    /// holds its embeddings and head converted, rather than reading the whole tensor for every band.
+    var readsRowsCheaply: Bool { get }
+
     /// How the runtime of this source's format rounds the input of the product with weight `name`
     /// (nil: inputs stay f32, as for a source checkpoint).
     func inputQuantization(forWeight name: String) -> InputQuantization?
@@ -26,6 +30,8 @@ public protocol WeightSource: Sendable {
 
 extension WeightSource {
     public func inputQuantization(forWeight name: String) -> InputQuantization? { nil }
+
+    public var readsRowsCheaply: Bool { false }
 
     public func shape(of name: String) throws -> [Int] { try weight(name).shape }
 
@@ -46,6 +52,8 @@ extension SafetensorsCheckpoint: WeightSource {
         }
         return (tensor.shape, try file.floats(named: name))
     }
+
+    public var readsRowsCheaply: Bool { true }
 
     public func shape(of name: String) throws -> [Int] {
         guard let (tensor, _) = locate(name) else {
