@@ -100,6 +100,19 @@ def step_gguf(args, table):
               f"{ours_s / (convert_s + quant_s):.2f}× the time")
 
 
+def llama_perplexity_speed(err, ctx):
+    """Tokens/s and PPL from llama-perplexity's log: its chunks × ctx over the time between the line that starts
+    the computation and the final estimate (log timestamps `M.SS.mmm.uuu`), so loading the model is not counted."""
+    stamp = r"(\d+)\.(\d+)\.(\d+)\.(\d+) I"
+    start = re.search(stamp + r" perplexity: calculating perplexity over (\d+) chunks", err)
+    final = re.search(stamp + r" Final estimate: PPL = ([\d.]+)", err)
+    if not start or not final:
+        sys.exit("llama-perplexity's output has no start line or final estimate:\n" + err[-2000:])
+    def seconds(m):
+        return int(m.group(1)) * 60 + int(m.group(2)) + int(m.group(3)) / 1e3 + int(m.group(4)) / 1e6
+    return int(start.group(5)) * ctx / (seconds(final) - seconds(start)), float(final.group(5))
+
+
 def step_ppl(args, table):
     f32 = args.work / "llamacpp-F32.gguf"
     if not f32.exists():
@@ -107,11 +120,7 @@ def step_ppl(args, table):
     ours, _, rss = quantgate(args, "eval", args.model, "--protocol", "llama.cpp", "--ctx", args.ctx, "--text", args.text_file)
     _, err, _, peer_rss = run([args.llama_cpp_bin / "llama-perplexity", "-m", f32, "-f", args.text_file, "-c", str(args.ctx),
                                "-b", str(args.ctx), "-t", str(os.cpu_count())])
-    speed = re.search(r"prompt eval time =.*?/\s*(\d+) tokens.*?([\d.]+) tokens per second", err)
-    ppl = re.search(r"Final estimate: PPL = ([\d.]+)", err)
-    if not speed or not ppl:
-        sys.exit("llama-perplexity's output has no timing or final estimate:\n" + err[-2000:])
-    theirs, their_ppl = float(speed.group(2)), float(ppl.group(1))
+    theirs, their_ppl = llama_perplexity_speed(err, args.ctx)
     table.add(f"perplexity, llama.cpp protocol, {ours['windows'] * args.ctx:,} tokens",
               f"{ours['tokensPerSecond']:.1f} tokens/s, PPL {ours['perplexity']:.4f} "
               f"({abs(ours['perplexity'] / their_ppl - 1) * 100:.4f} % from llama.cpp), peak RSS {gb(rss)}",
