@@ -29,10 +29,7 @@ struct VocabularyMatrix: Sendable {
     /// Rows `indices` (each inside the matrix): `[indices.count, columns]`.
     func rows(_ indices: [Int]) throws -> [Float] {
         guard let resident else { return try source.weightRows(name, indices) }
-        var result: [Float] = []
-        result.reserveCapacity(indices.count * columns)
-        for r in indices { result += resident[(r * columns)..<((r + 1) * columns)] }
-        return result
+        return gatherRows(indices, of: resident, width: columns)
     }
 
     /// `x · Mᵀ`: `[x.rows, rows]`. Streamed, about ``chunkRows`` rows are converted at a time

@@ -37,35 +37,35 @@ extension WeightSource {
 
     public func weightRows(_ name: String, _ rows: [Int]) throws -> [Float] {
         let (shape, values) = try weight(name)
-        let width = shape.dropFirst().reduce(1, *)
-        var result: [Float] = []
-        result.reserveCapacity(rows.count * width)
-        for r in rows { result += values[(r * width)..<((r + 1) * width)] }
-        return result
+        return gatherRows(rows, of: values, width: shape.dropFirst().reduce(1, *))
     }
+}
+
+/// Rows `rows` of the row-major `values` (`width` values a row), in that order.
+func gatherRows(_ rows: [Int], of values: [Float], width: Int) -> [Float] {
+    var result: [Float] = []
+    result.reserveCapacity(rows.count * width)
+    for r in rows { result += values[(r * width)..<((r + 1) * width)] }
+    return result
 }
 
 extension SafetensorsCheckpoint: WeightSource {
     public func weight(_ name: String) throws -> (shape: [Int], values: [Float]) {
-        guard let (tensor, file) = locate(name) else {
-            throw SafetensorsError.tensorNotFound(name: name, location: indexPath ?? files.first?.path ?? "checkpoint")
-        }
+        let (tensor, file) = try located(name)
         return (tensor.shape, try file.floats(named: name))
     }
 
     public var readsRowsCheaply: Bool { true }
 
-    public func shape(of name: String) throws -> [Int] {
-        guard let (tensor, _) = locate(name) else {
-            throw SafetensorsError.tensorNotFound(name: name, location: indexPath ?? files.first?.path ?? "checkpoint")
-        }
-        return tensor.shape
-    }
+    public func shape(of name: String) throws -> [Int] { try located(name).tensor.shape }
 
-    public func weightRows(_ name: String, _ rows: [Int]) throws -> [Float] {
-        guard let (_, file) = locate(name) else {
+    public func weightRows(_ name: String, _ rows: [Int]) throws -> [Float] { try located(name).file.floats(named: name, rows: rows) }
+
+    /// ``locate(_:)``, or the error naming the tensor and the checkpoint.
+    private func located(_ name: String) throws -> (tensor: TensorInfo, file: SafetensorsFile) {
+        guard let found = locate(name) else {
             throw SafetensorsError.tensorNotFound(name: name, location: indexPath ?? files.first?.path ?? "checkpoint")
         }
-        return try file.floats(named: name, rows: rows)
+        return found
     }
 }

@@ -50,17 +50,14 @@ public enum BLAS {
                             c: UnsafeMutablePointer<Float>, ldc: Int) {
         prepare()
         guard m > 0, n > 0 else { return }
-        let (tileRows, tileColumns) = outputTiles(m: m, n: n)
-        let rowTiles = (m + tileRows - 1) / tileRows, columnTiles = (n + tileColumns - 1) / tileColumns
-        if m * n * k < smallProduct || rowTiles * columnTiles == 1 {
+        let grid = TileGrid(m: m, n: n, k: k)
+        if grid.isOneCall {
             serialGEMM(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
                        b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
             return
         }
         let (aa, bb, cc) = (UnsafeSendable(a), UnsafeSendable(b), UnsafeSendable(c))
-        DispatchQueue.concurrentPerform(iterations: rowTiles * columnTiles) { index in
-            let (r0, c0) = ((index / columnTiles) * tileRows, (index % columnTiles) * tileColumns)
-            let (rows, columns) = (min(tileRows, m - r0), min(tileColumns, n - c0))
+        grid.run(columnTiles: 0..<grid.columnTiles) { r0, rows, c0, columns in
             // op(A) rows r0..: A's rows (or columns when transposed); op(B) columns c0..: B's columns (or rows).
             let aTile = transposeA ? aa.pointer + r0 : aa.pointer + r0 * lda
             let bTile = transposeB ? bb.pointer + c0 * ldb : bb.pointer + c0
@@ -78,28 +75,25 @@ public enum BLAS {
                                            rowsOfB: (Range<Int>) throws -> [Float], c: UnsafeMutablePointer<Float>, ldc: Int) rethrows {
         prepare()
         guard m > 0, n > 0 else { return }
-        let (tileRows, tileColumns) = outputTiles(m: m, n: n)
-        let rowTiles = (m + tileRows - 1) / tileRows, columnTiles = (n + tileColumns - 1) / tileColumns
-        if m * n * k < smallProduct || rowTiles * columnTiles == 1 {
+        let grid = TileGrid(m: m, n: n, k: k)
+        if grid.isOneCall {
             let b = try rowsOfB(0..<n)
             b.withUnsafeBufferPointer {
                 serialGEMM(transposeB: true, m: m, n: n, k: k, a: a, lda: lda, b: $0.baseAddress!, ldb: k, c: c, ldc: ldc)
             }
             return
         }
-        let tilesPerBand = max(2, bandRows / tileColumns)
+        let tilesPerBand = max(2, bandRows / grid.tileColumns)
         let (aa, cc) = (UnsafeSendable(a), UnsafeSendable(c))
-        for firstTile in stride(from: 0, to: columnTiles, by: tilesPerBand) {
-            let tiles = min(tilesPerBand, columnTiles - firstTile)
-            let lower = firstTile * tileColumns
-            let band = try rowsOfB(lower..<min(n, lower + tiles * tileColumns))
+        for firstTile in stride(from: 0, to: grid.columnTiles, by: tilesPerBand) {
+            let tiles = firstTile..<min(firstTile + tilesPerBand, grid.columnTiles)
+            let lower = firstTile * grid.tileColumns
+            let band = try rowsOfB(lower..<min(n, tiles.upperBound * grid.tileColumns))
             band.withUnsafeBufferPointer { pointer in
                 let bb = UnsafeSendable(pointer.baseAddress!)
-                DispatchQueue.concurrentPerform(iterations: rowTiles * tiles) { index in
-                    let r0 = (index / tiles) * tileRows, c0 = lower + (index % tiles) * tileColumns
-                    serialGEMM(transposeB: true, m: min(tileRows, m - r0), n: min(tileColumns, n - c0), k: k,
-                               a: aa.pointer + r0 * lda, lda: lda, b: bb.pointer + (c0 - lower) * k, ldb: k,
-                               c: cc.pointer + r0 * ldc + c0, ldc: ldc)
+                grid.run(columnTiles: tiles) { r0, rows, c0, columns in
+                    serialGEMM(transposeB: true, m: rows, n: columns, k: k, a: aa.pointer + r0 * lda, lda: lda,
+                               b: bb.pointer + (c0 - lower) * k, ldb: k, c: cc.pointer + r0 * ldc + c0, ldc: ldc)
                 }
             }
         }
@@ -145,5 +139,33 @@ public enum BLAS {
     public static func invertUpperTriangular(_ a: UnsafeMutablePointer<Double>, n: Int) -> Bool {
         prepare()
         return LAPACKE_dtrtri(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "U")), Int8(UInt8(ascii: "N")), Int32(n), a, Int32(n)) == 0
+    }
+}
+
+/// The output tiles of an `[m, n]` product (``BLAS/outputTiles(m:n:)``), or one call when the product is small
+/// or has one tile: what ``BLAS/gemm(transposeA:transposeB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:)`` and
+/// ``BLAS/gemmTransposedBands(m:n:k:a:lda:bandRows:rowsOfB:c:ldc:)`` share, so both make the same calls.
+private struct TileGrid {
+    let m: Int, n: Int
+    let tileRows: Int, tileColumns: Int
+    let rowTiles: Int, columnTiles: Int
+    let isOneCall: Bool
+
+    init(m: Int, n: Int, k: Int) {
+        (self.m, self.n) = (m, n)
+        (tileRows, tileColumns) = BLAS.outputTiles(m: m, n: n)
+        rowTiles = (m + tileRows - 1) / tileRows
+        columnTiles = (n + tileColumns - 1) / tileColumns
+        isOneCall = m * n * k < BLAS.smallProduct || rowTiles * columnTiles == 1
+    }
+
+    /// Runs `tile(firstRow, rows, firstColumn, columns)` for every row tile and the column tiles `columnTiles`,
+    /// in parallel.
+    func run(columnTiles range: Range<Int>, _ tile: @Sendable (Int, Int, Int, Int) -> Void) {
+        let (m, n, tileRows, tileColumns, width) = (m, n, tileRows, tileColumns, range.count)
+        DispatchQueue.concurrentPerform(iterations: rowTiles * width) { index in
+            let r0 = (index / width) * tileRows, c0 = (range.lowerBound + index % width) * tileColumns
+            tile(r0, min(tileRows, m - r0), c0, min(tileColumns, n - c0))
+        }
     }
 }

@@ -56,8 +56,8 @@ public final class GPTQBlockQuantizer: BlockQuantizer {
         for step in Self.steps {
             // One factorization for every Linear reading this input.
             let columns = step.point.width(model.configuration)
-            let factor = try hessianFactor(step.point, module: "model.layers.\(layer).\(step.linears[0].stem)", runs: &runs, weights: block,
-                                    statistics: statistics)
+            let factor = try hessianFactor(step.point, module: "model.layers.\(layer).\(step.linears[0].stem)", runs: &runs,
+                                           weights: block, statistics: statistics)
             for linear in step.linears {
                 let module = "model.layers.\(layer).\(linear.stem)"
                 let w = block[keyPath: linear.weight]
@@ -78,7 +78,7 @@ public final class GPTQBlockQuantizer: BlockQuantizer {
     /// with the Linears before it already quantized), else the measuring pass's. The Hessian and its f64 sum
     /// are released before the Linears' sweeps (a 14336-wide `down_proj` input's sum is 1.6 GB).
     private func hessianFactor(_ point: LinearInput, module: String, runs: inout [BlockRun], weights: LlamaBlockWeights,
-                        statistics: BlockStatistics) throws -> GPTQHessianFactor {
+                               statistics: BlockStatistics) throws -> GPTQHessianFactor {
         let hessian: [Float]
         if trueSequential {
             var accumulator = HessianAccumulator(width: point.width(model.configuration))

@@ -19,18 +19,15 @@ struct DirectoryJob {
     /// exporter's checks, its scan of every value included) with a progress line: everything refusable is
     /// refused here, before any calibration.
     func plan<Plan>(out: String, _ plan: (ModelDirectory, @escaping (Int, Int, String) -> Void) throws -> Plan) throws -> (ModelDirectory, Plan) {
-        try RunFacts.stage("check") { try checkedPlan(out: out, plan) }
-    }
-
-    private func checkedPlan<Plan>(out: String, _ plan: (ModelDirectory, @escaping (Int, Int, String) -> Void) throws -> Plan) throws
-        -> (ModelDirectory, Plan) {
-        try CheckpointDirectoryWriter(output: out, replace: replace).checkWritable()
-        let directory = try ModelDirectory(path: model)
-        try directory.check().validate(directory: model)
-        let checking = Progress(enabled: !quiet, label: "check \(URL(fileURLWithPath: model).lastPathComponent)")
-        let result = try plan(directory) { done, total, _ in checking.update(done, of: total) }
-        checking.finish()
-        return (directory, result)
+        try RunFacts.stage("check") {
+            try CheckpointDirectoryWriter(output: out, replace: replace).checkWritable()
+            let directory = try ModelDirectory(path: model)
+            try directory.check().validate(directory: model)
+            let checking = Progress(enabled: !quiet, label: "check \(URL(fileURLWithPath: model).lastPathComponent)")
+            let result = try plan(directory) { done, total, _ in checking.update(done, of: total) }
+            checking.finish()
+            return (directory, result)
+        }
     }
 
     /// Where the quantized tensors of the artefact `out` wait for the writer (``TensorSpool``): the nearest
