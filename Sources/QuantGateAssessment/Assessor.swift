@@ -72,7 +72,7 @@ public struct Assessor {
         if let path = plan.baselineCachePath { try BaselineCache.checkWritable(path: path, replace: plan.replaceBaselineCache) }
         let baseline = try ModelArtefact(path: baselinePath)
         if baseline.source != nil { log("baseline \(baseline.name): checking the weights") }
-        try baseline.validateSource { done, total, _ in progress("check", done, total) }
+        try RunFacts.stage("check") { try baseline.validateSource { done, total, _ in progress("check", done, total) } }
         let windows = try plan.perplexity.plan(text: plan.text, name: plan.textName, tokenizer: baseline.tokenizer,
                                                configuration: baseline.configuration)
         let checked = candidates.map { check($0, baseline: baseline) }
@@ -85,27 +85,32 @@ public struct Assessor {
         log("baseline \(baseline.name): hashing weights")
         let summary = try baseline.summary()
         let baselineModel = try baseline.model()
-        let distributions = try baselineDistributions(model: baselineModel, modelHash: summary.contentHash, windows: windows,
-                                                      tokensHash: tokensHash, storage: storage)
+        let (distributions, baselineTasks, baselineSmoke) = try RunFacts.stage("baseline") {
+            let distributions = try baselineDistributions(model: baselineModel, modelHash: summary.contentHash, windows: windows,
+                                                          tokensHash: tokensHash, storage: storage)
+            var tasks: [[TaskOutcome]] = []
+            for (suite, _) in plan.suites {
+                log("baseline: task suite \(suite.name) (\(suite.items.count) items)")
+                tasks.append(try TaskScorer(model: baselineModel, tokenizer: baseline.tokenizer).score(suite) {
+                    progress("tasks \(suite.name)", $0, $1)
+                })
+            }
+            var smokeMeasurement: SmokeTest.Measurement?
+            if let smoke = plan.smoke {
+                log("baseline: smoke test (\(smoke.prompts.count) prompts)")
+                smokeMeasurement = try SmokeTest.measure(smoke.generate(model: baselineModel, tokenizer: baseline.tokenizer), judge: baselineModel)
+            }
+            return (distributions, tasks, smokeMeasurement)
+        }
         let (perplexity, standardError) = Self.perplexity(distributions.targetLogProbs)
         guard perplexity.isFinite else { throw AssessmentError.nonFinitePerplexity(path: baselinePath, value: perplexity) }
-        var baselineTasks: [[TaskOutcome]] = []
-        for (suite, _) in plan.suites {
-            log("baseline: task suite \(suite.name) (\(suite.items.count) items)")
-            baselineTasks.append(try TaskScorer(model: baselineModel, tokenizer: baseline.tokenizer).score(suite) {
-                progress("tasks \(suite.name)", $0, $1)
-            })
-        }
-        var baselineSmoke: SmokeTest.Measurement?
-        if let smoke = plan.smoke {
-            log("baseline: smoke test (\(smoke.prompts.count) prompts)")
-            baselineSmoke = try SmokeTest.measure(smoke.generate(model: baselineModel, tokenizer: baseline.tokenizer), judge: baselineModel)
-        }
         let naturalNLL = -distributions.targetLogProbs.reduce(0.0) { $0 + Double($1) } / Double(max(1, distributions.tokenCount))
         let context = CandidateContext(baseline: baseline, baselineModel: baselineModel, windows: windows,
                                        distributions: distributions, baselineTasks: baselineTasks,
                                        baselineSmoke: baselineSmoke, naturalNLL: naturalNLL)
-        let reports = checked.map { measure($0, context) }
+        let reports = zip(checked, candidates).map { candidate, request in
+            RunFacts.stage(Self.stageName(candidate: request.path)) { measure(candidate, context) }
+        }
         let settings = EvalSettings(
             textName: plan.textName, tokensHash: tokensHash, protocolName: plan.perplexity.protocolKind.rawValue,
             context: plan.perplexity.context, stride: plan.perplexity.protocolKind == .hf ? (plan.perplexity.stride ?? plan.perplexity.context) : nil,
@@ -121,6 +126,11 @@ public struct Assessor {
             baselineResults: BaselineResults(perplexity: perplexity, perplexityStandardError: standardError, taskAccuracy: taskAccuracy,
                                              smoke: baselineSmoke.map { Self.statistics($0, problems: []) }),
             candidates: reports)
+    }
+
+    /// The name under which a candidate's measurement is recorded in `run.stages` (and estimated).
+    public static func stageName(candidate path: String) -> String {
+        "candidate " + URL(fileURLWithPath: path).lastPathComponent
     }
 
     /// Everything about the baseline that each candidate is compared with.

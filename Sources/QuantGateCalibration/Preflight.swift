@@ -8,7 +8,7 @@ public struct Preflight: Codable, Sendable, Equatable {
     /// Hidden states of every window for one block (f32).
     public var hiddenStateBytes: Int
     /// Converted f32 weights held at once: embeddings, output head, and every block when the model
-    /// keeps them resident, else one block.
+    /// keeps them resident, else one block (a streamed model reads the embeddings and head as it needs them).
     public var weightBytes: Int
     /// One window's activations inside a block.
     public var activationBytes: Int
@@ -29,22 +29,26 @@ public struct Preflight: Codable, Sendable, Equatable {
     ///   - sequential: whether a quantizer runs between blocks (each block then runs twice).
     public static func estimate(model: LlamaModel, set: CalibrationSet, hessian: Bool, sequential: Bool,
                                 forwardTokensPerSecond: Double) -> Preflight {
-        let c = model.configuration
-        let tokens = set.tokenCount
-        let length = set.windows.map(\.count).max() ?? 0
+        estimate(configuration: model.configuration, windows: set.windows.map(\.count), hessian: hessian, sequential: sequential,
+                 resident: model.keepsBlocksResident, forwardTokensPerSecond: forwardTokensPerSecond)
+    }
+
+    /// The estimate for a model of configuration `c` on windows of `windows` tokens each.
+    /// - Parameter resident: whether the model keeps every block converted (else one block at a time).
+    public static func estimate(configuration c: LlamaConfiguration, windows: [Int], hessian: Bool, sequential: Bool, resident: Bool,
+                                forwardTokensPerSecond: Double) -> Preflight {
+        let tokens = windows.reduce(0, +)
+        let length = windows.max() ?? 0
         let widths = LinearInput.allCases.map { $0.width(c) }
-        let blockWeights = LlamaModel.blockParameterCount(c) * 4
-        let outerWeights = c.vocabSize * c.hiddenSize * 4 * (c.tieWordEmbeddings ? 1 : 2)
-        let kv = c.kvHeadCount * c.headDim
-        let activations = length * (6 * c.hiddenSize + 2 * kv + 2 * c.intermediateSize + min(length, 128)) * 4
-            + (sequential ? length * c.hiddenSize * 4 : 0)
+        let outerWeights = c.vocabularyMatrixBytes * (c.tieWordEmbeddings ? 1 : 2)
+        let activations = c.windowActivationBytes(tokens: length) + (sequential ? length * c.hiddenSize * 4 : 0)
         let accumulator = widths.reduce(0) { $0 + $1 * 20 + (hessian ? $1 * $1 * 12 : 0) } + c.hiddenSize * 20
         let perLayerFile = widths.reduce(0) { $0 + $1 * 12 + (hessian ? $1 * $1 * 4 : 0) } + c.hiddenSize * 12
         let syrk = hessian ? measureSyrkGFLOPS(width: c.hiddenSize, rows: max(length, 1)) : 0
         let hessianFLOPs = Double(widths.reduce(0) { $0 + $1 * $1 }) * Double(tokens) * Double(c.layerCount)
         return Preflight(
             hiddenStateBytes: tokens * c.hiddenSize * 4,
-            weightBytes: outerWeights + blockWeights * (model.keepsBlocksResident ? c.layerCount : 1),
+            weightBytes: resident ? outerWeights + c.blockWeightBytes * c.layerCount : c.blockWeightBytes,
             activationBytes: activations,
             accumulatorBytes: accumulator,
             cacheFileBytes: perLayerFile * c.layerCount + tokens * 4 + 4096,

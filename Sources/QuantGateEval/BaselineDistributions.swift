@@ -24,6 +24,15 @@ public struct BaselineDistributions: Sendable, Equatable {
             }
         }
 
+        /// Bytes held for `tokens` scored tokens over a vocabulary of `vocabularySize`: f16 rows (full) or the top
+        /// `k` f16 values with their i32 ids, plus each token's f32 log-probability and i32 argmax.
+        public func bytes(tokens: Int, vocabularySize: Int) -> Int {
+            switch self {
+            case .full: tokens * (vocabularySize * 2 + 8)
+            case .topK(let k): tokens * (k * 6 + 8)
+            }
+        }
+
         /// Full rows when `tokens × vocabulary` f16 values fit `budgetBytes`, else the top `k`.
         public static func choose(tokens: Int, vocabularySize: Int, budgetBytes: Int, k: Int = 256) -> Storage {
             let (bytes, overflow) = tokens.multipliedReportingOverflow(by: vocabularySize * 2)

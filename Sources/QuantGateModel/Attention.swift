@@ -53,8 +53,9 @@ enum Attention {
         return out
     }
 
-    /// Query rows per attention block.
-    private static let rowBlock = 128
+    /// Query rows per attention block (a query row's bits depend on where its block starts: a pass computing
+    /// only some rows starts them at a multiple of this).
+    static let rowBlock = 128
 
     /// Softmax over the first `visible` entries of a row; the rest (future positions) become 0.
     private static func softmaxCausalRow(_ row: UnsafeMutablePointer<Float>, visible: Int, width: Int) {

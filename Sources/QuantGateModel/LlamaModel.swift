@@ -31,7 +31,7 @@ public final class LlamaModel: Sendable {
     /// blocks; a streamed model reads them as it needs them (rows of the embeddings, chunks of the head).
     /// - Throws: a ``ModelError`` or the source's error naming the tensor at fault.
     public init(configuration: LlamaConfiguration, source: any WeightSource,
-                residency: Residency = .automatic(budgetBytes: 8 << 30)) throws {
+                residency: Residency = .automatic(budgetBytes: defaultResidentBudgetBytes)) throws {
         self.configuration = configuration
         self.source = source
         rotary = RotaryEmbedding(configuration: configuration)
@@ -47,7 +47,7 @@ public final class LlamaModel: Sendable {
         switch residency {
         case .resident: keep = true
         case .streamed: keep = false
-        case .automatic(let budget): keep = Self.blockParameterCount(c) * c.layerCount * 4 <= budget
+        case .automatic(let budget): keep = Self.keepsResident(c, budgetBytes: budget)
         }
         embeddings = try VocabularyMatrix("model.embed_tokens.weight", rows: c.vocabSize, columns: c.hiddenSize, source: source, keep: keep)
         finalNorm = try load("model.norm.weight", [c.hiddenSize])
@@ -58,9 +58,17 @@ public final class LlamaModel: Sendable {
     }
 
     /// Opens the model in a Hugging Face model directory.
-    public convenience init(directory: ModelDirectory, residency: Residency = .automatic(budgetBytes: 8 << 30)) throws {
+    public convenience init(directory: ModelDirectory, residency: Residency = .automatic(budgetBytes: defaultResidentBudgetBytes)) throws {
         try self.init(configuration: directory.configuration, source: directory.checkpoint, residency: residency)
     }
+
+    /// Whether ``Residency/automatic(budgetBytes:)`` keeps the blocks of a model of configuration `c` resident.
+    public static func keepsResident(_ c: LlamaConfiguration, budgetBytes: Int = defaultResidentBudgetBytes) -> Bool {
+        c.blockWeightBytes * c.layerCount <= budgetBytes
+    }
+
+    /// The f32 block weights a model keeps resident by default: 8 GiB.
+    public static let defaultResidentBudgetBytes = 8 << 30
 
     /// Whether every block's converted weights stay in memory (else each pass converts them again).
     public var keepsBlocksResident: Bool { residentBlocks != nil }
@@ -110,6 +118,25 @@ public final class LlamaModel: Sendable {
         blockOutput(w, hidden: &hidden, activation: activation)
     }
 
+    /// The last block of a pass whose head reads only rows from `row` on (positions from 0): keys and values of
+    /// every row, queries and everything after attention only for the rows from `row` rounded down to an
+    /// attention row block, so that each row computed has exactly the bits a full ``runBlock(weights:hidden:start:observe:)``
+    /// gives it. Returns those rows (`[hidden.rows − first, hidden]`) and `first`.
+    func runBlockTail(weights w: LlamaBlockWeights, hidden: Matrix, from row: Int) -> (tail: Matrix, first: Int) {
+        let first = row / Attention.rowBlock * Attention.rowBlock
+        var uncached: KVCache.Layer? = nil
+        guard first > 0 else {
+            var whole = hidden
+            runBlock(weights: w, hidden: &whole, start: 0, observe: nil, cache: &uncached)
+            return (whole, 0)
+        }
+        let attended = attention(w, input: attentionInput(w, hidden: hidden), start: 0, cache: &uncached, queriesFrom: first)
+        var tail = hidden.rows(first..<hidden.rows)
+        let y = mlpInput(w, hidden: &tail, attended: attended)
+        blockOutput(w, hidden: &tail, activation: mlpActivation(w, input: y))
+        return (tail, first)
+    }
+
     // MARK: - The block's stages, each ending at a Linear input (BlockRun steps through them)
 
     /// Attention: x → RMSNorm, the input of q/k/v.
@@ -117,15 +144,22 @@ public final class LlamaModel: Sendable {
         Kernels.rmsNorm(hidden, weight: w.inputNorm, eps: Float(configuration.rmsNormEps))
     }
 
-    /// q, k, v → RoPE → causal GQA: the input of o_proj.
-    func attention(_ w: LlamaBlockWeights, input x: Matrix, start: Int, cache: inout KVCache.Layer?) -> Matrix {
+    /// q, k, v → RoPE → causal GQA: the input of o_proj. With `queriesFrom`, only rows from there on are
+    /// queried (keys and values still cover every row): `[x.rows − queriesFrom, heads · d]`.
+    func attention(_ w: LlamaBlockWeights, input x: Matrix, start: Int, cache: inout KVCache.Layer?, queriesFrom first: Int = 0) -> Matrix {
         let c = configuration
         var xRounded = RoundedInput(x)
-        var q = Kernels.linear(xRounded(w.inputQuantization.q), weight: w.q, outputs: c.headCount * c.headDim, bias: w.qBias)
+        let queryInput = xRounded(w.inputQuantization.q)
+        var q = Kernels.linear(first == 0 ? queryInput : queryInput.rows(first..<x.rows), weight: w.q, outputs: c.headCount * c.headDim,
+                               bias: w.qBias)
         var k = Kernels.linear(xRounded(w.inputQuantization.k), weight: w.k, outputs: c.kvHeadCount * c.headDim, bias: w.kBias)
         let v = Kernels.linear(xRounded(w.inputQuantization.v), weight: w.v, outputs: c.kvHeadCount * c.headDim, bias: w.vBias)
-        rotary.apply(&q, heads: c.headCount, headDim: c.headDim, start: start)
+        rotary.apply(&q, heads: c.headCount, headDim: c.headDim, start: start + first)
         rotary.apply(&k, heads: c.kvHeadCount, headDim: c.headDim, start: start)
+        if first > 0 {
+            precondition(cache == nil, "a partial query set runs without a cache")
+            return Attention.causal(q: q, k: k, v: v, heads: c.headCount, kvHeads: c.kvHeadCount, headDim: c.headDim, queryOffset: first)
+        }
         if cache != nil {
             cache!.append(keys: k, values: v)
             return Attention.causal(q: q, k: cache!.keys, v: cache!.values, heads: c.headCount, kvHeads: c.kvHeadCount,

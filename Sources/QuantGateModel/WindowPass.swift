@@ -11,11 +11,15 @@ public enum PassOrder: Sendable {
 }
 
 extension LlamaModel {
+    /// The hidden states a layer-major pass holds at once by default: 1 GiB.
+    public static let layerMajorBudgetBytes = 1 << 30
+
     /// Output-head rows of several windows, each window starting at position 0: for window `i`, the logits
     /// at positions `rows[i]` (`[rows[i].count, vocab]`), handed to `body` in window order.
     ///
-    /// Only the requested rows go through the final norm and the output head (an evaluation protocol that
-    /// scores half of each window skips half of the head's work). With streamed weights the windows run
+    /// Only the requested rows go through the final norm and the output head, and the last block computes
+    /// queries, o_proj and the MLP only from the attention row block holding the first requested row (an
+    /// evaluation protocol that scores half of each window skips half of that work), with the same bits. With streamed weights the windows run
     /// layer-major, in groups whose hidden states fit `hiddenBudgetBytes`, so each block is converted once
     /// per group instead of once per window. Every window sees the same operations in either order, so the
     /// logits are bit-identical. `progress(done, total)` counts a window through one block or through the head
@@ -23,7 +27,7 @@ extension LlamaModel {
     /// layer-major pass over a large model shows it moving long before its first window is done.
     /// - Throws: ``ModelError`` for a token outside the vocabulary or a window longer than a sliding window;
     ///   the weight source's errors.
-    public func logits(windows: [[Int]], rows: [Range<Int>], order: PassOrder = .automatic, hiddenBudgetBytes: Int = 1 << 30,
+    public func logits(windows: [[Int]], rows: [Range<Int>], order: PassOrder = .automatic, hiddenBudgetBytes: Int = LlamaModel.layerMajorBudgetBytes,
                        progress: ((Int, Int) -> Void)? = nil, body: (Int, Matrix) throws -> Void) throws {
         precondition(windows.count == rows.count, "one row range per window")
         for (tokens, range) in zip(windows, rows) {
@@ -49,14 +53,23 @@ extension LlamaModel {
                 end += 1
             }
             var hidden = try windows[start..<end].map { try embed($0) }
+            // The last block computes only the rows the head reads (from an attention row block on).
+            var first = [Int](repeating: 0, count: hidden.count)
             for layer in 0..<configuration.layerCount {
                 let weights = try blockWeights(layer)
-                for i in hidden.indices { runBlock(weights: weights, hidden: &hidden[i]) }
+                for i in hidden.indices {
+                    if layer == configuration.layerCount - 1 {
+                        (hidden[i], first[i]) = runBlockTail(weights: weights, hidden: hidden[i], from: rows[start + i].lowerBound)
+                    } else {
+                        runBlock(weights: weights, hidden: &hidden[i])
+                    }
+                }
                 done += hidden.count
                 progress?(done, total)
             }
             for (offset, states) in hidden.enumerated() {
-                try body(start + offset, try logits(hidden: states, rows: rows[start + offset]))
+                let range = rows[start + offset]
+                try body(start + offset, try logits(hidden: states, rows: (range.lowerBound - first[offset])..<(range.upperBound - first[offset])))
                 done += 1
                 progress?(done, total)
             }
@@ -68,7 +81,6 @@ extension LlamaModel {
     /// - Throws: the weight source's errors when the head is read from it (a streamed model).
     public func logits(hidden: Matrix, rows: Range<Int>) throws -> Matrix {
         guard rows != 0..<hidden.rows else { return try logits(hidden: hidden) }
-        let values = Array(hidden.values[(rows.lowerBound * hidden.columns)..<(rows.upperBound * hidden.columns)])
-        return try logits(hidden: Matrix(rows: rows.count, columns: hidden.columns, values: values))
+        return try logits(hidden: hidden.rows(rows))
     }
 }

@@ -22,4 +22,9 @@ public struct Matrix: Sendable, Equatable {
 
     /// Row `r` as a new array.
     public func row(_ r: Int) -> [Float] { Array(values[(r * columns)..<((r + 1) * columns)]) }
+
+    /// Rows `range` as a new matrix.
+    public func rows(_ range: Range<Int>) -> Matrix {
+        Matrix(rows: range.count, columns: columns, values: Array(values[(range.lowerBound * columns)..<(range.upperBound * columns)]))
+    }
 }

@@ -32,9 +32,14 @@ public struct RunFacts: Sendable, Codable, Equatable {
     }
 
     /// `VmHWM` from /proc/self/status, in bytes.
-    public static func peakResidentBytes() -> Int? {
+    public static func peakResidentBytes() -> Int? { statusBytes("VmHWM:") }
+
+    /// `VmRSS` from /proc/self/status (the resident set now), in bytes.
+    public static func residentBytes() -> Int? { statusBytes("VmRSS:") }
+
+    private static func statusBytes(_ field: String) -> Int? {
         guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix(field) }),
               let kilobytes = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
         else { return nil }
         return kilobytes * 1024

@@ -45,6 +45,9 @@ struct EvalCommand: ParsableCommand {
 
     @OptionGroup var gate: GateOptions
 
+    @Flag(name: .customLong("dry-run"), help: "Print each stage's estimated peak memory and seconds (named as --json's run.stages of a real run), then exit without scoring or writing anything.")
+    var dryRun = false
+
     @Flag(help: "Print the JSON report (or, for one model, the perplexity result) on stdout.")
     var json = false
 
@@ -66,6 +69,14 @@ struct EvalCommand: ParsableCommand {
         if models.count == 1 { return try perplexityOnly(models[0]) }
         let (name, body) = try EvalInputs.text(file: text, data: data)
         let plan = try assessment.plan(textName: name, text: body)
+        if dryRun {
+            let baseline = try ModelArtefact(path: models[0])
+            let checkpoint = try DryRun.Checkpoint(artefact: baseline)
+            let windows = try plan.perplexity.plan(text: body, name: name, tokenizer: baseline.tokenizer, configuration: baseline.configuration)
+            let estimate = plan.estimate(windows: windows, configuration: baseline.configuration, largestTensorBytes: checkpoint.source.largestTensorBytes,
+                                         candidates: Array(models.dropFirst()), rates: checkpoint.rates)
+            return try DryRun(estimate: estimate, rates: checkpoint.rates).emit(json: json)
+        }
         let stage = try gate.prepare(replace: assessment.force)
         let display = StageDisplay(enabled: !quiet)
         let report = try Assessor(plan: plan, log: display.log, progress: display.progress)
@@ -80,6 +91,13 @@ struct EvalCommand: ParsableCommand {
                                    stride: assessment.stride, allowLongContext: assessment.allowLongContext)
         let (name, body) = try EvalInputs.text(file: text, data: data)
         let artefact = try ModelArtefact(path: path)
+        if dryRun {
+            let checkpoint = try DryRun.Checkpoint(artefact: artefact)
+            let windows = try runner.plan(text: body, name: text ?? name, tokenizer: artefact.tokenizer, configuration: artefact.configuration)
+            let estimate = PerplexityRun.estimate(windows: windows, configuration: artefact.configuration,
+                                                  largestTensorBytes: checkpoint.source.largestTensorBytes, rates: checkpoint.rates)
+            return try DryRun(estimate: estimate, rates: checkpoint.rates).emit(json: json)
+        }
         let checking = Progress(enabled: !quiet, label: "check \(artefact.name)")
         try RunFacts.stage("check") { try artefact.validateSource { done, total, _ in checking.update(done, of: total) } }
         checking.finish()

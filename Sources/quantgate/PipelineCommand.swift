@@ -5,6 +5,7 @@ import QuantGateFormats
 import QuantGateOutput
 import QuantGateQuantize
 import QuantGateReport
+import QuantGateTensors
 
 /// `quantgate pipeline MODEL --targets cpu,… --out DIR`: quantize → eval → gate for every target.
 struct PipelineCommand: ParsableCommand {
@@ -58,6 +59,9 @@ struct PipelineCommand: ParsableCommand {
     @Option(help: "The output directory (must not exist; --force replaces one an earlier run wrote).")
     var out: String
 
+    @Flag(name: .customLong("dry-run"), help: "Print each stage's estimated peak memory and seconds (named as --json's run.stages of a real run), then exit without writing anything.")
+    var dryRun = false
+
     @Flag(help: "Print the JSON report on stdout.")
     var json = false
 
@@ -102,6 +106,7 @@ struct PipelineCommand: ParsableCommand {
         let (textName, text) = try EvalInputs.text(file: evalText, data: evalData)
         var plan = try assessment.plan(textName: textName, text: text)
         _ = try GateStage(gate: true, target: nil, policyFile: policy, reportDirectory: nil)
+        if dryRun { return try estimate(resolved, plan: plan) }
         var gateFailed = false
         try destination.write { directory in
             let root = URL(fileURLWithPath: directory)
@@ -129,6 +134,47 @@ struct PipelineCommand: ParsableCommand {
         if gateFailed { throw ExitCode(ExitStatus.gateFailed.rawValue) }
     }
 
+    /// The file or directory name of `artefact` under OUT/artefacts.
+    private func artefactName(_ artefact: ArtefactChoice) -> String {
+        let modelName = URL(fileURLWithPath: model).lastPathComponent
+        switch artefact {
+        case .gguf(let type): return "\(modelName)-\(type.rawValue).gguf"
+        case .fp8: return "\(modelName)-\(fp8.scheme.tag)"
+        case .gptq: return "\(modelName)-\(gptq.tag(grid))"
+        case .awq: return "\(modelName)-\(awq.tag(grid))"
+        }
+    }
+
+    /// `--dry-run`: every artefact's quantization (the shared calibration cache computed once), then the scoring.
+    private func estimate(_ resolved: [(name: String, artefact: ArtefactChoice)], plan: AssessmentPlan) throws {
+        let checkpoint = try DryRun.Checkpoint(model)
+        let scope = FlagScope(fp8: fp8, grid: grid, gptq: gptq, awq: awq, shards: shards, calibrationData: calibrationData)
+        let ordered = resolved.map(\.artefact).reduce(into: [ArtefactChoice]()) { if !$0.contains($1) { $0.append($1) } }
+        var windows: [Int]?
+        var stages: [StageEstimate] = []
+        for artefact in ordered {
+            let quantize = try checkpoint.quantizeEstimate(artefact, scope: scope, importanceFromData: true, gptq: gptq, awq: awq) {
+                if windows == nil { windows = try checkpoint.calibrationWindows(calibrationData) }
+                return windows!
+            }
+            // The artefacts after the first that calibrates read the shared cache it wrote.
+            let cached = stages.contains { $0.name == "calibrate" }
+            stages += quantize.stages.map { stage in
+                guard cached && stage.name == "calibrate" else { return stage }
+                return StageEstimate(name: stage.name, peakRSSBytes: checkpoint.rates.baseResidentBytes, seconds: 0,
+                                     basis: "the shared calibration cache, read")
+            }
+        }
+        let baseline = try ModelArtefact(path: model)
+        let scoring = try plan.perplexity.plan(text: plan.text, name: plan.textName, tokenizer: baseline.tokenizer,
+                                               configuration: checkpoint.configuration)
+        let assessment = plan.estimate(windows: scoring, configuration: checkpoint.configuration,
+                                       largestTensorBytes: checkpoint.source.largestTensorBytes, candidates: ordered.map(artefactName),
+                                       rates: checkpoint.rates)
+        try DryRun(estimate: RunEstimate(stages: stages + assessment.stages, notIncluded: assessment.notIncluded), rates: checkpoint.rates)
+            .emit(json: json)
+    }
+
     /// Writes one artefact per distinct format under `artefacts` (every target that asks for it is gated on it);
     /// returns each artefact's path.
     private func quantize(_ resolved: [(name: String, artefact: ArtefactChoice)], into artefacts: URL) throws -> [ArtefactChoice: String] {
@@ -140,23 +186,23 @@ struct PipelineCommand: ParsableCommand {
             display.log("quantize \(modelName) → \(artefact) for \(target)")
             switch artefact {
             case .gguf(let type):
-                let path = artefacts.appendingPathComponent("\(modelName)-\(type.rawValue).gguf").path
+                let path = artefacts.appendingPathComponent(artefactName(artefact)).path
                 let job = GGUFQuantizeJob(model: model, fileType: type, target: target, calibrationData: calibrationData,
                                           calibrationCache: calibrationCache, imatrix: nil, useImportance: true, saveImatrix: nil, quiet: quiet)
                 _ = try job.run(out: path)
                 paths[artefact] = path
             case .fp8:
-                let path = artefacts.appendingPathComponent("\(modelName)-\(fp8.scheme.tag)").path
+                let path = artefacts.appendingPathComponent(artefactName(artefact)).path
                 let job = FP8QuantizeJob(job: directoryJob(target), options: fp8, calibrationCache: calibrationCache)
                 _ = try job.run(out: path)
                 paths[artefact] = path
             case .gptq:
-                let path = artefacts.appendingPathComponent("\(modelName)-\(gptq.tag(grid))").path
+                let path = artefacts.appendingPathComponent(artefactName(artefact)).path
                 let job = GPTQQuantizeJob(job: directoryJob(target), options: gptq, grid: grid)
                 _ = try job.run(out: path)
                 paths[artefact] = path
             case .awq:
-                let path = artefacts.appendingPathComponent("\(modelName)-\(awq.tag(grid))").path
+                let path = artefacts.appendingPathComponent(artefactName(artefact)).path
                 let job = AWQQuantizeJob(job: directoryJob(target), options: awq, grid: grid)
                 _ = try job.run(out: path)
                 paths[artefact] = path

@@ -84,6 +84,9 @@ struct QuantizeCommand: ParsableCommand {
     @Flag(help: "Replace an existing output: a file (the GGUF, --save-imatrix, a foreign file at the calibration cache path) or a model directory QuantGate wrote (never another directory).")
     var force = false
 
+    @Flag(name: .customLong("dry-run"), help: "Print each stage's estimated peak memory and seconds (named as --json's run.stages of a real run), then exit without writing anything.")
+    var dryRun = false
+
     @Flag(help: "Print a JSON summary on stdout.")
     var json = false
 
@@ -127,12 +130,22 @@ struct QuantizeCommand: ParsableCommand {
         guard FileManager.default.fileExists(atPath: model) else {
             throw InputError(description: "\(model): no such file or directory")
         }
+        if dryRun { return try estimate() }
         switch try choice() {
         case .gguf(let type): try runGGUF(type)
         case .fp8: try runFP8()
         case .gptq: try runGPTQ()
         case .awq: try runAWQ()
         }
+    }
+
+    /// `--dry-run`: the stages of this run, estimated.
+    private func estimate() throws {
+        let checkpoint = try DryRun.Checkpoint(model)
+        let scope = FlagScope(fp8: fp8, grid: grid, gptq: gptq, awq: awq, shards: shards, calibrationData: calibrationData)
+        let estimate = try checkpoint.quantizeEstimate(try choice(), scope: scope, importanceFromData: imatrix == nil && !noImatrix,
+                                                       gptq: gptq, awq: awq) { try checkpoint.calibrationWindows(calibrationData) }
+        try DryRun(estimate: estimate, rates: checkpoint.rates).emit(json: json)
     }
 
     /// The source, target, calibration data and write settings of a directory artefact.
