@@ -203,8 +203,11 @@ def main():
             {"gguf": step_gguf, "ppl": step_ppl, "hf": step_hf}[step](args, table)
     facts, _, _ = quantgate(args, "bench", "forward", args.model, "--ctx", "64", quiet=False)
     blas = facts["run"]["blas"]
-    print(f"{args.model.name}, {datetime.date.today()}, {os.cpu_count()} cores, OpenBLAS kernels {blas['core']} "
-          f"(detected {blas['detected']}), {args.chars} characters of {args.text.name}, ctx {args.ctx}\n")
+    cpu = next((line.split(":", 1)[1].strip() for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), "unknown CPU")
+    print(f"{args.model.name}, {datetime.date.today()}, {cpu}, {os.cpu_count()} cores, OpenBLAS kernels {blas['core']} "
+          f"({blas['chosenBy']}{', OpenBLAS detected ' + blas['detected'] if blas.get('detected') else ''}), "
+          f"{args.chars} characters of {args.text.name}, ctx {args.ctx}\n")
     print(table.markdown())
 
 

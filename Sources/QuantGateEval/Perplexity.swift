@@ -107,9 +107,16 @@ public enum PerplexityEvaluator {
         var forwarded = 0
         try model.scoredLogits(windows, progress: progress) { index, logits in
             let window = windows[index]
-            for row in 0..<window.scoredCount {
-                let target = window.tokens[window.firstScored + row + 1]
-                let nll = -LogSoftmax.logProbability(logits.values, columns: logits.columns, row: row, of: target).logProb
+            // Rows scored in parallel, summed in order: the same sums whatever the core count.
+            var nlls = [Double](repeating: 0, count: window.scoredCount)
+            nlls.withUnsafeMutableBufferPointer { buffer in
+                let out = UnsafeSendable(buffer.baseAddress!)
+                DispatchQueue.concurrentPerform(iterations: window.scoredCount) { row in
+                    let target = window.tokens[window.firstScored + row + 1]
+                    out.pointer[row] = -LogSoftmax.logProbability(logits.values, columns: logits.columns, row: row, of: target).logProb
+                }
+            }
+            for nll in nlls {
                 sum += nll
                 sumOfSquares += nll * nll
                 count += 1

@@ -8,10 +8,13 @@ enum Kernels {
     /// With `rounding`, x is first rounded as the weights' runtime rounds it (``InputQuantization``).
     static func linear(_ x: Matrix, weight: [Float], outputs: Int, bias: [Float]? = nil, rounding: InputQuantization? = nil) -> Matrix {
         let x = rounding?.apply(x) ?? x
-        var y = Matrix(rows: x.rows, columns: outputs)
-        if let bias {
-            for r in 0..<x.rows { y.values.replaceSubrange((r * outputs)..<((r + 1) * outputs), with: bias) }
-        }
+        // The product overwrites every element (beta 0): the output is not zero-filled first.
+        var y = Matrix(rows: x.rows, columns: outputs, values: [Float](unsafeUninitializedCapacity: x.rows * outputs) { buffer, count in
+            if let bias {
+                for r in 0..<x.rows { _ = UnsafeMutableBufferPointer(rebasing: buffer[(r * outputs)..<((r + 1) * outputs)]).initialize(from: bias) }
+            }
+            count = x.rows * outputs
+        })
         x.values.withUnsafeBufferPointer { a in
             weight.withUnsafeBufferPointer { w in
                 y.values.withUnsafeMutableBufferPointer { c in
@@ -41,6 +44,20 @@ enum Kernels {
             }
         }
         return y
+    }
+
+    /// `x += y`, element-wise, rows in parallel.
+    static func add(_ y: Matrix, into x: inout Matrix) {
+        precondition(x.rows == y.rows && x.columns == y.columns, "add: shapes differ")
+        let n = x.columns
+        x.values.withUnsafeMutableBufferPointer { xs in
+            y.values.withUnsafeBufferPointer { ys in
+                let (target, source) = (UnsafeSendable(xs.baseAddress!), UnsafeSendable(ys.baseAddress!))
+                parallelRows(x.rows) { r in
+                    for i in (r * n)..<((r + 1) * n) { target.pointer[i] += source.pointer[i] }
+                }
+            }
+        }
     }
 
     /// `silu(gate) · up`, element-wise, into `gate`.

@@ -1,3 +1,4 @@
+import Dispatch
 import QuantGateTensors
 
 /// The Llama-family forward pass (llama, mistral, qwen2) in f32 on OpenBLAS.
@@ -54,7 +55,20 @@ public final class LlamaModel: Sendable {
         outputHead = c.tieWordEmbeddings
             ? nil : try VocabularyMatrix("lm_head.weight", rows: c.vocabSize, columns: c.hiddenSize, source: source, keep: keep)
         headRounding = source.inputQuantization(forWeight: c.tieWordEmbeddings ? "model.embed_tokens.weight" : "lm_head.weight")
-        residentBlocks = keep ? try (0..<c.layerCount).map { try LlamaBlockWeights(layer: $0, configuration: c, source: source) } : nil
+        residentBlocks = keep ? try Self.convertBlocks(c, source: source) : nil
+    }
+
+    /// Every block converted, blocks in parallel (the conversion is bound by fresh pages, one core each); the first
+    /// failing block's error, in layer order.
+    private static func convertBlocks(_ c: LlamaConfiguration, source: any WeightSource) throws -> [LlamaBlockWeights] {
+        var results = [Result<LlamaBlockWeights, any Error>?](repeating: nil, count: c.layerCount)
+        results.withUnsafeMutableBufferPointer { buffer in
+            let out = UnsafeSendable(buffer.baseAddress!)
+            DispatchQueue.concurrentPerform(iterations: c.layerCount) { layer in
+                out.pointer[layer] = Result { try LlamaBlockWeights(layer: layer, configuration: c, source: source) }
+            }
+        }
+        return try results.map { try $0!.get() }
     }
 
     /// Opens the model in a Hugging Face model directory.
@@ -170,8 +184,7 @@ public final class LlamaModel: Sendable {
 
     /// o_proj → residual into `hidden` → RMSNorm: the input of gate/up.
     func mlpInput(_ w: LlamaBlockWeights, hidden: inout Matrix, attended: Matrix) -> Matrix {
-        let projected = outputProjection(w, attended: attended)
-        for i in hidden.values.indices { hidden.values[i] += projected.values[i] }
+        Kernels.add(outputProjection(w, attended: attended), into: &hidden)
         return Kernels.rmsNorm(hidden, weight: w.postAttentionNorm, eps: Float(configuration.rmsNormEps))
     }
 
@@ -187,8 +200,7 @@ public final class LlamaModel: Sendable {
 
     /// down_proj → residual into `hidden`: the block's output.
     func blockOutput(_ w: LlamaBlockWeights, hidden: inout Matrix, activation: Matrix) {
-        let down = downProjection(w, activation: activation)
-        for i in hidden.values.indices { hidden.values[i] += down.values[i] }
+        Kernels.add(downProjection(w, activation: activation), into: &hidden)
     }
 
     /// Final RMSNorm and output head: `[T, hidden]` → logits `[T, vocab]`.

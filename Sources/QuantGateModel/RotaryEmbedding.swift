@@ -36,22 +36,25 @@ struct RotaryEmbedding: Sendable {
     func apply(_ x: inout Matrix, heads: Int, headDim: Int, start: Int) {
         let half = headDim / 2
         let width = heads * headDim
-        var cosines = [Float](repeating: 0, count: half)
-        var sines = [Float](repeating: 0, count: half)
-        for t in 0..<x.rows {
-            let position = Float(start + t)
-            for i in 0..<half {
-                let angle = Double(position * inverseFrequencies[i])
-                cosines[i] = Float(cos(angle))
-                sines[i] = Float(sin(angle))
-            }
-            for head in 0..<heads {
-                let base = t * width + head * headDim
+        let inverse = inverseFrequencies
+        x.values.withUnsafeMutableBufferPointer { buffer in
+            let values = UnsafeSendable(buffer.baseAddress!)
+            // Rows in parallel: each row is rotated by exactly one call, whatever the core count.
+            Kernels.parallelRows(x.rows) { t in
+                let position = Float(start + t)
+                var cosines = [Float](repeating: 0, count: half), sines = [Float](repeating: 0, count: half)
                 for i in 0..<half {
-                    let x1 = x.values[base + i]
-                    let x2 = x.values[base + i + half]
-                    x.values[base + i] = x1 * cosines[i] - x2 * sines[i]
-                    x.values[base + i + half] = x2 * cosines[i] + x1 * sines[i]
+                    let angle = Double(position * inverse[i])
+                    cosines[i] = Float(cos(angle))
+                    sines[i] = Float(sin(angle))
+                }
+                for head in 0..<heads {
+                    let base = values.pointer + t * width + head * headDim
+                    for i in 0..<half {
+                        let (x1, x2) = (base[i], base[i + half])
+                        base[i] = x1 * cosines[i] - x2 * sines[i]
+                        base[i + half] = x2 * cosines[i] + x1 * sines[i]
+                    }
                 }
             }
         }

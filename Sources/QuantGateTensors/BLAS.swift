@@ -29,10 +29,11 @@ public enum BLAS {
     /// packing work is `m·n·k·(1/rows + 1/columns)` against `2·m·n·k` for the product: tiles are as tall as
     /// the product up to 1024 rows and at least 256 columns wide, widening so that a wide product (an output
     /// head of 128k columns) is cut into 16 column tiles, not hundreds. Where a product has few tiles,
-    /// columns down to 128 wide keep at least 8 of them for the cores. OpenBLAS's single-threaded sgemm sums
-    /// each element over the inner dimension in an order set by `k` alone, so the tile shape changes no bits,
-    /// except where a tile is small enough for OpenBLAS's small-matrix kernels (SkylakeX: m·n·k ≤ 10⁶),
-    /// which sum in another order: bits then still depend on the shapes only.
+    /// columns down to 128 wide keep at least 8 of them for the cores. The tile shape is part of the numerics:
+    /// OpenBLAS's small-matrix kernels (SkylakeX: m·n·k ≤ 10⁶) sum in another order than its blocked ones, and
+    /// its Haswell/Zen sgemm rounds some elements differently for a call of other row or column counts (measured
+    /// with OpenBLAS 0.3.21 on a Zen host: rows 256–511 of a 512-row product differ in 5 % of their elements from
+    /// the same rows computed alone), so tiles depend on the shapes only and bits never on the core count.
     static func outputTiles(m: Int, n: Int) -> (rows: Int, columns: Int) {
         func roundUp64(_ x: Int) -> Int { (x + 63) / 64 * 64 }
         let rows = min(m, 1024)
