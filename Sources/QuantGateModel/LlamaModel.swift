@@ -233,11 +233,7 @@ public final class LlamaModel: Sendable {
     /// and of the causal attention products counted over the lower triangle only (t(t+1)/2 query–key
     /// pairs, for QKᵀ and for P·V): the least work a prefill needs, so rates built on it are conservative.
     public func prefillFLOPs(tokens t: Int) -> Double {
-        let c = configuration
-        let perToken = Double(Self.blockParameterCount(c) * c.layerCount + c.vocabSize * c.hiddenSize)
-        let pairs = Double(t) * Double(t + 1) / 2
-        let attention = Double(c.layerCount * c.headCount * c.headDim) * pairs * 2
-        return 2 * (perToken * Double(t) + attention)
+        configuration.windowFLOPs(tokens: t, scored: t)
     }
 
     /// Weights per block (matrices only), for memory and FLOP estimates.

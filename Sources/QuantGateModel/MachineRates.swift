@@ -33,6 +33,9 @@ public struct MachineRates: Sendable, Codable, Equatable {
     /// Seconds for `flops` of f32 GEMM.
     public func gemmSeconds(_ flops: Double) -> Double { flops / (gemmGFLOPS * 1e9) }
 
+    /// Seconds to read and convert `parameters` weights from the source.
+    public func conversionSeconds(_ parameters: Int) -> Double { Double(parameters) * secondsPerParameter }
+
     static func measureGEMM(width: Int) -> Double {
         let rows = 512
         let a = BenchmarkTiming.weights(count: rows * width, seed: 1), b = BenchmarkTiming.weights(count: width * width, seed: 2)

@@ -45,18 +45,17 @@ public struct PassEstimate: Sendable, Equatable {
         let longest = windows.map(\.tokens).max() ?? 0
         let mostScored = windows.map(\.scored).max() ?? 0
         let flops = windows.reduce(0.0) { $0 + c.windowFLOPs(tokens: $1.tokens, scored: $1.scored) }
-        let blockParameters = Double(LlamaModel.blockParameterCount(c) * c.layerCount)
-        let head = Double(c.vocabSize * c.hiddenSize)
+        let blockParameters = LlamaModel.blockParameterCount(c) * c.layerCount
         let logits = mostScored * c.vocabSize * 4  // the head's scored rows
         let hiddenBytes = tokens * c.hiddenSize * 4
         let conversion: Double
         if resident {
-            conversion = Double(c.parameterCount) * rates.secondsPerParameter
+            conversion = rates.conversionSeconds(c.parameterCount)
             bytes = c.blockWeightBytes * c.layerCount + c.vocabularyMatrixBytes * (c.tieWordEmbeddings ? 1 : 2)
                 + longest * c.hiddenSize * 4 + c.windowActivationBytes(tokens: longest) + logits
         } else {
             let groups = max(1, (hiddenBytes + LlamaModel.layerMajorBudgetBytes - 1) / LlamaModel.layerMajorBudgetBytes)
-            conversion = (Double(groups) * blockParameters + Double(windows.count) * head) * rates.secondsPerParameter
+            conversion = rates.conversionSeconds(groups * blockParameters + windows.count * c.vocabSize * c.hiddenSize)
             bytes = c.blockWeightBytes + min(hiddenBytes, LlamaModel.layerMajorBudgetBytes) + VocabularyMatrix.chunkRows * c.hiddenSize * 4
                 + c.windowActivationBytes(tokens: longest) + logits
         }
@@ -69,7 +68,7 @@ extension StageEstimate {
     /// NaN/Inf, one tensor's pages mapped at a time.
     public static func sourceCheck(_ c: LlamaConfiguration, largestTensorBytes: Int, rates: MachineRates) -> StageEstimate {
         StageEstimate(name: "check", peakRSSBytes: rates.baseResidentBytes + largestTensorBytes,
-                      seconds: Double(c.parameterCount) * rates.secondsPerParameter,
+                      seconds: rates.conversionSeconds(c.parameterCount),
                       basis: "every tensor read once and scanned for NaN/Inf")
     }
 

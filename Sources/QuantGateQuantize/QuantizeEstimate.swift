@@ -33,7 +33,7 @@ public enum QuantizeEstimate {
     public static func run(_ method: Method, configuration c: LlamaConfiguration, source: Source, windows: [Int],
                            rates: MachineRates) -> RunEstimate {
         let base = rates.baseResidentBytes
-        let loadAll = Double(c.parameterCount) * rates.secondsPerParameter
+        let loadAll = rates.conversionSeconds(c.parameterCount)
         let check = StageEstimate.sourceCheck(c, largestTensorBytes: source.largestTensorBytes, rates: rates)
         // Writing converts each tensor kept in the source dtype (the embeddings and head are the largest).
         let write = StageEstimate(name: "write", peakRSSBytes: base + c.vocabularyMatrixBytes, seconds: loadAll,
@@ -74,12 +74,12 @@ public enum QuantizeEstimate {
     /// Seconds for every window through every block (no head), each block converted once.
     static func blockPassSeconds(_ c: LlamaConfiguration, windows: [Int], rates: MachineRates) -> Double {
         let flops = windows.reduce(0.0) { $0 + c.windowFLOPs(tokens: $1, scored: 0) }
-        return rates.gemmSeconds(flops) + Double(LlamaModel.blockParameterCount(c) * c.layerCount) * rates.secondsPerParameter
+        return rates.gemmSeconds(flops) + rates.conversionSeconds(LlamaModel.blockParameterCount(c) * c.layerCount)
     }
 
     static func roundToNearest(_ c: LlamaConfiguration, rates: MachineRates, name: String) -> StageEstimate {
         StageEstimate(name: name, peakRSSBytes: rates.baseResidentBytes + 2 * c.blockWeightBytes,
-                      seconds: Double(LlamaModel.blockParameterCount(c) * c.layerCount) * rates.secondsPerParameter * 2,
+                      seconds: 2 * rates.conversionSeconds(LlamaModel.blockParameterCount(c) * c.layerCount),
                       basis: "round to nearest, a block at a time")
     }
 
@@ -88,12 +88,15 @@ public enum QuantizeEstimate {
     static func gptq(_ c: LlamaConfiguration, windows: [Int], trueSequential: Bool, rates: MachineRates) -> StageEstimate {
         let tokens = Double(windows.reduce(0, +))
         let points = LinearInput.allCases
+        // Output rows of each Linear of block 0, from the tensor layout config.json implies.
+        let shapes = Dictionary(c.expectedTensors.map { ($0.name, $0.shape) }, uniquingKeysWith: { a, _ in a })
+        func outputs(of stem: String) -> Int { shapes["model.layers.0.\(stem).weight"]?.first ?? 0 }
         var hessianFLOPs = 0.0, factorFLOPs = 0.0, sweepFLOPs = 0.0
         for point in points {
             let n = Double(point.width(c))
             hessianFLOPs += n * (n + 1) * tokens
             factorFLOPs += 2 * n * n * n / 3
-            let rows = Double(point.linears.reduce(0) { $0 + outputs(of: $1, c) })
+            let rows = Double(point.linears.reduce(0) { $0 + outputs(of: $1) })
             sweepFLOPs += 2 * rows * n * n
         }
         let perBlock = rates.gemmSeconds(hessianFLOPs + sweepFLOPs) + factorFLOPs / (rates.factorGFLOPS * 1e9)
@@ -126,16 +129,6 @@ public enum QuantizeEstimate {
         return StageEstimate(name: "awq", peakRSSBytes: rates.baseResidentBytes + 2 * c.blockWeightBytes + states,
                              seconds: 2 * blockPassSeconds(c, windows: windows, rates: rates) + perBlock * Double(c.layerCount),
                              basis: String(format: "%d windows; per block %.0f s of α and clip searches", windows.count, perBlock))
-    }
-
-    /// Output rows of the Linear `stem` in a block.
-    private static func outputs(of stem: String, _ c: LlamaConfiguration) -> Int {
-        switch stem {
-        case "self_attn.q_proj": c.headCount * c.headDim
-        case "self_attn.k_proj", "self_attn.v_proj": c.kvHeadCount * c.headDim
-        case "mlp.gate_proj", "mlp.up_proj": c.intermediateSize
-        default: c.hiddenSize
-        }
     }
 
     /// Single-core quantization speed of `type` (MB/s of f32 input) on 64 × 4096 seeded values, times the cores
